@@ -1,0 +1,234 @@
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import type { Duplex, Readable } from 'node:stream';
+import type { Logger } from '../observability/logger.ts';
+import {
+  createTrustedIps,
+  downstreamResponseHeaders,
+  resolveClientIp,
+  upstreamRequestHeaders,
+  type UpstreamClient,
+} from '../proxy/index.ts';
+import type { UpstreamRequest } from '../proxy/types.ts';
+import { normalizePath, splitRequestTarget } from '../router/normalize.ts';
+import { buildUpstreamPath } from '../router/upstream-path.ts';
+import { VERSION } from '../version.ts';
+import { BodyLimit } from './body-limit.ts';
+import type { RequestContext } from './context.ts';
+import { GatewayError } from './errors.ts';
+import { runPhase } from './phases.ts';
+import { sendError, writeErrorToSocket } from './respond.ts';
+import type { RuntimeState } from './state.ts';
+
+export interface ProxyHandlerDeps {
+  readonly getState: () => RuntimeState;
+  readonly upstream: UpstreamClient;
+  readonly trustedIps: readonly string[];
+  readonly realIpHeader: string;
+  readonly realIpRecursive: boolean;
+  readonly clientMaxBodySize: number;
+  readonly logger: Logger;
+  readonly isStopping: () => boolean;
+  readonly trackUpgrade: (socket: Duplex) => void;
+}
+
+const VIA = `1.1 sluice/${VERSION}`;
+
+/**
+ * The proxy listener's request lifecycle: normalize → route → rewrite/access → terminator
+ * (proxy to the service) → header_filter/body_filter while streaming → log.
+ * Every failure goes through one path: a {@link GatewayError} becomes its JSON answer.
+ */
+export function createProxyHandler(deps: ProxyHandlerDeps) {
+  const trusted = createTrustedIps([...deps.trustedIps]);
+
+  function createContext(req: IncomingMessage, res: ServerResponse): RequestContext {
+    const state = deps.getState();
+    const { path: rawPath, query, hasQueryMark } = splitRequestTarget(req.url ?? '/');
+    const path = normalizePath(rawPath);
+    const [host, port] = splitHost(req.headers.host, req.socket.localPort ?? 0);
+    const peer = req.socket.remoteAddress ?? '';
+    return {
+      id: randomUUID(),
+      startedAt: performance.now(),
+      req,
+      res,
+      state,
+      scheme: 'encrypted' in req.socket ? 'https' : 'http',
+      clientIp: resolveClientIp(peer, req.headers, trusted, deps.realIpHeader, deps.realIpRecursive),
+      path,
+      query,
+      hasQueryMark,
+      host,
+      port,
+      exited: false,
+      shared: {},
+    };
+  }
+
+  function route(ctx: RequestContext) {
+    const match = ctx.state.router.match({
+      method: ctx.req.method ?? 'GET',
+      path: ctx.path,
+      host: ctx.host,
+      port: ctx.port,
+      headers: ctx.req.headers,
+      scheme: ctx.scheme,
+    });
+    if (!match) throw new GatewayError('NO_ROUTE');
+    ctx.match = match;
+    return match;
+  }
+
+  function buildUpstreamRequest(ctx: RequestContext, body: Readable | null, upgrade: boolean): UpstreamRequest {
+    const match = ctx.match;
+    const service = match?.service;
+    if (!match || !service) throw new GatewayError('NO_SERVICE');
+    const upstream = ctx.state.snapshot.upstreams.get(service.host);
+    const upstreamPath = buildUpstreamPath(service, match.route, match, ctx.path);
+    const pathAndQuery = ctx.hasQueryMark ? `${upstreamPath}?${ctx.query}` : upstreamPath;
+    const peerIp = ctx.req.socket.remoteAddress ?? '';
+    const headers = upstreamRequestHeaders({
+      headers: ctx.req.headers,
+      peerIp,
+      peerTrusted: trusted.isTrusted(peerIp),
+      clientIp: ctx.clientIp,
+      scheme: ctx.scheme,
+      listenerPort: ctx.req.socket.localPort ?? 0,
+      path: ctx.path,
+      ...(match.route.strip_path && match.matchedPath ? { strippedPrefix: match.matchedPath } : {}),
+      preserveHost: match.route.preserve_host,
+      service,
+      ...(upstream ? { upstream } : {}),
+      upgrade,
+    });
+    return {
+      method: ctx.req.method ?? 'GET',
+      pathAndQuery,
+      headers,
+      body,
+      service,
+      ...(upstream ? { upstream } : {}),
+      hashInputs: {
+        clientIp: ctx.clientIp,
+        headers: ctx.req.headers,
+        path: ctx.path,
+        query: new URLSearchParams(ctx.query),
+        uriCaptures: match.uriCaptures.named,
+      },
+    };
+  }
+
+  /** The request body as a stream to forward, limited when a limit is configured. */
+  function requestBody(req: IncomingMessage): Readable | null {
+    const length = req.headers['content-length'];
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+    if (!hasBody) {
+      req.resume();
+      return null;
+    }
+    const limit = deps.clientMaxBodySize;
+    if (limit === 0) return req;
+    if (length !== undefined && Number(length) > limit) throw new GatewayError('BODY_TOO_LARGE');
+    const limited = new BodyLimit(limit);
+    req.on('error', (error) => limited.destroy(error));
+    return req.pipe(limited);
+  }
+
+  function httpsRedirect(ctx: RequestContext): void {
+    const route = ctx.match?.route;
+    if (!route || !ctx.match?.httpsRedirect) return;
+    const status = route.https_redirect_status_code;
+    if (status === 426) throw new GatewayError('HTTPS_REQUIRED');
+    const location = `https://${ctx.host}${ctx.req.url ?? '/'}`;
+    ctx.res.writeHead(status, { location, 'content-length': 0 });
+    ctx.res.end();
+    ctx.exited = true;
+  }
+
+  async function proxy(ctx: RequestContext, hooks: ReturnType<RuntimeState['hooksFor']>): Promise<void> {
+    const body = requestBody(ctx.req);
+    const abort = new AbortController();
+    ctx.res.once('close', () => {
+      if (!ctx.res.writableFinished) abort.abort();
+    });
+    let response;
+    try {
+      response = await deps.upstream.send(buildUpstreamRequest(ctx, body, false), abort.signal);
+    } catch (error) {
+      if (body instanceof BodyLimit && body.tripped) throw new GatewayError('BODY_TOO_LARGE');
+      throw error;
+    }
+    const headers = downstreamResponseHeaders(response.headers, { via: VIA });
+    headers['x-kong-upstream-latency'] = String(Math.round(response.latencyMs));
+    headers['x-kong-proxy-latency'] = String(Math.max(0, Math.round(performance.now() - ctx.startedAt - response.latencyMs)));
+    ctx.res.writeHead(response.status, headers);
+    await runPhase(hooks.header_filter, ctx);
+    await pipeline(response.body, ctx.res).catch((error: unknown) => {
+      if (!ctx.res.destroyed) ctx.res.destroy(error as Error);
+    });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let ctx: RequestContext | undefined;
+    try {
+      if (deps.isStopping()) res.setHeader('connection', 'close');
+      ctx = createContext(req, res);
+      const match = route(ctx);
+      httpsRedirect(ctx);
+      if (ctx.exited) return;
+      const hooks = ctx.state.hooksFor(match);
+      await runPhase(hooks.rewrite, ctx);
+      if (!ctx.exited) await runPhase(hooks.access, ctx);
+      if (!ctx.exited) await proxy(ctx, hooks);
+      await runPhase(hooks.log, ctx);
+    } catch (error) {
+      fail(res, error, ctx?.id);
+    }
+  }
+
+  function fail(res: ServerResponse, error: unknown, requestId: string | undefined): void {
+    if (error instanceof GatewayError) {
+      // An unread request body would be parsed as the next request: close instead.
+      const headers: Record<string, string> = error.code === 'BODY_TOO_LARGE' ? { connection: 'close' } : {};
+      sendError(res, error.code, requestId, headers);
+      return;
+    }
+    deps.logger.error({ err: error, request_id: requestId, code: 'INTERNAL' }, 'request failed');
+    sendError(res, 'INTERNAL', requestId);
+  }
+
+  async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    let ctx: RequestContext | undefined;
+    try {
+      // Upgrades come without a response object; one bound to the socket keeps a single
+      // error path (and lets plugins answer upgrades like any other request).
+      const res = new ServerResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket as Socket);
+      ctx = createContext(req, res);
+      route(ctx);
+      if (ctx.match?.httpsRedirect) throw new GatewayError('HTTPS_REQUIRED');
+      deps.trackUpgrade(socket);
+      await deps.upstream.upgrade(req, socket, head, buildUpstreamRequest(ctx, null, true));
+    } catch (error) {
+      if (ctx) return fail(ctx.res, error, ctx.id);
+      writeErrorToSocket(socket, error instanceof GatewayError ? error.code : 'INTERNAL');
+    }
+  }
+
+  return {
+    request: (req: IncomingMessage, res: ServerResponse): void => void handle(req, res),
+    upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer): void => void handleUpgrade(req, socket, head),
+  };
+}
+
+function splitHost(header: string | undefined, localPort: number): [string, number] {
+  if (!header) return ['', localPort];
+  const value = header.toLowerCase();
+  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(value);
+  if (!match) return [value, localPort];
+  return [match[1] ?? value, match[2] ? Number(match[2]) : localPort];
+}
