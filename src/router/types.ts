@@ -27,6 +27,14 @@ export interface RouteMatch {
   /** The route path (prefix, or the regex's whole match) that matched, for strip_path. */
   readonly matchedPath?: string;
   readonly uriCaptures: UriCaptures;
+  /**
+   * True when the route accepts only https-family protocols (`https`, `grpcs`, `wss`) and the
+   * request came over plain http. Kong matches such a route anyway (protocols are not a match
+   * criterion) and then answers with `route.https_redirect_status_code` (426 "Please use
+   * HTTPS protocol", or a 301/302/307/308 redirect to `https://`); the gateway does the same
+   * instead of proxying. Absent or false otherwise.
+   */
+  readonly httpsRedirect?: boolean;
 }
 
 /** A compiled, immutable route table. One per config snapshot. */
