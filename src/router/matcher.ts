@@ -1,0 +1,239 @@
+/**
+ * One compiled matcher: a route (or, for a route with several paths, one group of its paths)
+ * with every criterion turned into a ready-to-run test at build time. `test` checks all of
+ * them for a request, cheapest first, and answers the `RouteMatch` or `undefined`.
+ *
+ * Criteria (Kong `traditional_compatible`, `kong/router/transform.lua`):
+ * - methods: exact, upper-case;
+ * - hosts: see `host-pattern.ts`;
+ * - headers: every configured name must be present with one of its values; plain values are
+ *   compared case-insensitively, `~*regex` values are unanchored case-insensitive searches,
+ *   and any one of a repeated header's values may satisfy them;
+ * - snis: only checked when the request is https (Kong's `net.protocol != "https" || ...`);
+ * - protocols: a route whose only protocol is `https` matches any scheme, and a plain http
+ *   request then gets `httpsRedirect: true`; otherwise the request scheme must be one of the
+ *   route's protocols (`grpc`/`ws` count as http, `grpcs`/`wss` as https);
+ * - paths: plain = string prefix of the normalized path (`/foo` matches `/foobar`, as Kong);
+ *   regex = anchored at the start of the normalized path, named groups become captures.
+ */
+import type { Route, RouteProtocol, Service } from '../config/types.ts';
+import { hostMatches, parseHostPattern, type HostPattern } from './host-pattern.ts';
+import { normalizePath } from './normalize.ts';
+import { computePriority, type Priority } from './priority.ts';
+import type { RouteMatch, RouteRequest, UriCaptures } from './types.ts';
+
+interface HeaderTest {
+  readonly name: string;
+  /** Lower-cased plain values. */
+  readonly values: ReadonlySet<string>;
+  readonly regexes: readonly RegExp[];
+}
+
+export interface Matcher {
+  readonly route: Route;
+  readonly service: Service | undefined;
+  readonly priority: Priority;
+  /** Position in the router's global priority order; set once when the router is built. */
+  rank: number;
+  readonly methods: ReadonlySet<string> | undefined;
+  readonly hosts: readonly HostPattern[];
+  readonly headers: readonly HeaderTest[];
+  readonly snis: readonly HostPattern[];
+  /** Normalized plain prefixes of this group (all the same length); empty for regex groups. */
+  readonly prefixes: readonly string[];
+  readonly regexes: readonly RegExp[];
+  /** Schemes the route accepts; `undefined` for an https-only route (any scheme, redirect http). */
+  readonly schemes: ReadonlySet<'http' | 'https'> | undefined;
+  /**
+   * Precomputed answers, one per prefix (captures are always empty), or the single answer of a
+   * path-less route.
+   */
+  readonly prefixMatches: readonly RouteMatch[];
+}
+
+const EMPTY_CAPTURES: UriCaptures = Object.freeze({ unnamed: Object.freeze([]), named: Object.freeze({}) });
+
+const SCHEME_OF: Partial<Record<RouteProtocol, 'http' | 'https'>> = {
+  http: 'http',
+  grpc: 'http',
+  ws: 'http',
+  https: 'https',
+  grpcs: 'https',
+  wss: 'https',
+};
+
+/** Whether the route belongs on the HTTP router at all (not a tcp/tls/udp stream route). */
+export function isHttpRoute(route: Route): boolean {
+  return route.protocols.length === 0 || route.protocols.some((p) => SCHEME_OF[p] !== undefined);
+}
+
+/** Route paths written with non-ASCII characters are compared as their UTF-8 escapes. */
+function normalizeRoutePath(path: string): string {
+  // eslint-disable-next-line no-control-regex
+  const ascii = path.replace(/[^\x00-\x7f]+/gu, (chars) => encodeURIComponent(chars));
+  return normalizePath(ascii);
+}
+
+/** `~/users/(?<id>\d+)$` → `/^(?:\/users\/(?<id>\d+)$)/`; PCRE's `(?P<name>` is accepted. */
+function compileRegexPath(route: Route, path: string): RegExp {
+  const source = path.slice(1).replace(/\(\?P</g, '(?<');
+  try {
+    return new RegExp(`^(?:${source})`);
+  } catch (error) {
+    throw new Error(`route ${route.name ?? route.id}: invalid regex path "${path}": ${(error as Error).message}`);
+  }
+}
+
+function compileHeaders(route: Route): HeaderTest[] {
+  const tests: HeaderTest[] = [];
+  for (const [rawName, rawValues] of Object.entries(route.headers ?? {})) {
+    const values = new Set<string>();
+    const regexes: RegExp[] = [];
+    for (const value of rawValues) {
+      if (value.startsWith('~*')) {
+        try {
+          regexes.push(new RegExp(value.slice(2), 'i'));
+        } catch (error) {
+          throw new Error(`route ${route.name ?? route.id}: invalid header regex "${value}": ${(error as Error).message}`);
+        }
+      } else {
+        values.add(value.toLowerCase());
+      }
+    }
+    tests.push({ name: rawName.toLowerCase(), values, regexes });
+  }
+  return tests;
+}
+
+function compileSchemes(protocols: readonly RouteProtocol[]): ReadonlySet<'http' | 'https'> | undefined {
+  if (protocols.length === 1 && protocols[0] === 'https') return undefined;
+  if (protocols.length === 0) return new Set(['http', 'https']);
+  const schemes = new Set<'http' | 'https'>();
+  for (const protocol of protocols) {
+    const scheme = SCHEME_OF[protocol];
+    if (scheme) schemes.add(scheme);
+  }
+  return schemes;
+}
+
+/** Kong's split: one group per distinct prefix length, one for all regexes, in first-seen order. */
+function groupPaths(route: Route): { regex: boolean; paths: string[]; firstIndex: number }[] {
+  const groups = new Map<string, { regex: boolean; paths: string[]; firstIndex: number }>();
+  (route.paths ?? []).forEach((raw, index) => {
+    const regex = raw.startsWith('~');
+    let path: string;
+    try {
+      path = regex ? raw : normalizeRoutePath(raw);
+    } catch {
+      throw new Error(`route ${route.name ?? route.id}: invalid path "${raw}"`);
+    }
+    const key = regex ? 'regex' : String(path.length);
+    const group = groups.get(key);
+    if (group) {
+      if (!group.paths.includes(path)) group.paths.push(path);
+    } else {
+      groups.set(key, { regex, paths: [path], firstIndex: index });
+    }
+  });
+  return [...groups.values()];
+}
+
+/** Compile one route into its matchers (one per path group, or one when it has no paths). */
+export function compileRoute(route: Route, service: Service | undefined): Matcher[] {
+  const methods = route.methods && route.methods.length > 0 ? new Set(route.methods.map((m) => m.toUpperCase())) : undefined;
+  const rawHosts = route.hosts ?? [];
+  const hosts = rawHosts.map(parseHostPattern);
+  const headers = compileHeaders(route);
+  const snis = (route.snis ?? []).map(parseHostPattern);
+  const schemes = compileSchemes(route.protocols);
+  const groups = groupPaths(route);
+  const shared = { hasMethods: methods !== undefined, hosts: rawHosts, headerCount: headers.length, hasSnis: snis.length > 0 };
+  const base = { route, service, rank: -1, methods, hosts, headers, snis, schemes };
+
+  if (groups.length === 0) {
+    const priority = computePriority({
+      ...shared,
+      hasPaths: false,
+      regex: false,
+      regexPriority: 0,
+      pathLength: 0,
+      createdAt: route.created_at,
+      id: route.id,
+      pathIndex: 0,
+    });
+    const pathless = Object.freeze(withService({ route, uriCaptures: EMPTY_CAPTURES }, service));
+    return [{ ...base, priority, prefixes: [], regexes: [], prefixMatches: [pathless] }];
+  }
+  return groups.map((group) => {
+    const priority = computePriority({
+      ...shared,
+      hasPaths: true,
+      regex: group.regex,
+      regexPriority: route.regex_priority,
+      pathLength: group.regex ? 0 : (group.paths[0] as string).length,
+      createdAt: route.created_at,
+      id: route.id,
+      pathIndex: group.firstIndex,
+    });
+    const prefixes = group.regex ? [] : group.paths;
+    const regexes = group.regex ? group.paths.map((p) => compileRegexPath(route, p)) : [];
+    const prefixMatches = prefixes.map((matchedPath) => Object.freeze(withService({ route, matchedPath, uriCaptures: EMPTY_CAPTURES }, service)));
+    return { ...base, priority, prefixes, regexes, prefixMatches };
+  });
+}
+
+function withService(match: Omit<RouteMatch, 'service'>, service: Service | undefined): RouteMatch {
+  return service ? { ...match, service } : match;
+}
+
+function headerSatisfied(test: HeaderTest, value: string | readonly string[] | undefined): boolean {
+  if (value === undefined) return false;
+  const values = typeof value === 'string' ? [value] : value;
+  for (const v of values) {
+    if (test.values.size > 0 && test.values.has(v.toLowerCase())) return true;
+    for (const regex of test.regexes) if (regex.test(v)) return true;
+  }
+  return false;
+}
+
+function anyHost(patterns: readonly HostPattern[], host: string | undefined, port: number | undefined): boolean {
+  if (host === undefined) return false;
+  for (const pattern of patterns) if (hostMatches(pattern, host, port)) return true;
+  return false;
+}
+
+function regexCaptures(m: RegExpExecArray): UriCaptures {
+  const unnamed = Array.from(m, (group) => group ?? '');
+  const named: Record<string, string> = {};
+  if (m.groups) for (const [name, value] of Object.entries(m.groups)) if (value !== undefined) named[name] = value;
+  return Object.freeze({ unnamed: Object.freeze(unnamed), named: Object.freeze(named) });
+}
+
+/** Run every criterion of `matcher` against the request; cheapest checks first. */
+export function testMatcher(matcher: Matcher, req: RouteRequest): RouteMatch | undefined {
+  if (matcher.methods && !matcher.methods.has(req.method)) return undefined;
+  if (matcher.schemes && !matcher.schemes.has(req.scheme)) return undefined;
+  if (matcher.hosts.length > 0 && !anyHost(matcher.hosts, req.host, req.port)) return undefined;
+  if (matcher.snis.length > 0 && req.scheme === 'https' && !anyHost(matcher.snis, req.sni?.toLowerCase(), undefined)) return undefined;
+  for (const header of matcher.headers) if (!headerSatisfied(header, req.headers[header.name])) return undefined;
+
+  const redirect = matcher.schemes === undefined && req.scheme === 'http';
+  let match: RouteMatch | undefined;
+  if (matcher.prefixes.length > 0) {
+    const i = matcher.prefixes.findIndex((prefix) => req.path.startsWith(prefix));
+    if (i < 0) return undefined;
+    match = matcher.prefixMatches[i];
+  } else if (matcher.regexes.length > 0) {
+    for (const regex of matcher.regexes) {
+      const m = regex.exec(req.path);
+      if (m) {
+        match = withService({ route: matcher.route, matchedPath: m[0], uriCaptures: regexCaptures(m) }, matcher.service);
+        break;
+      }
+    }
+    if (!match) return undefined;
+  } else {
+    match = matcher.prefixMatches[0];
+  }
+  return redirect && match ? { ...match, httpsRedirect: true } : match;
+}
