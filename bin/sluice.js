@@ -2,4 +2,4 @@
 // Runs the TypeScript CLI through tsx so `sluice` works straight from a checkout or an install.
 import { register } from 'tsx/esm/api';
 register();
-await import('../src/cli/main.ts');
+await import('../src/cli/bin.ts');

@@ -1,0 +1,4 @@
+import { main } from './main.ts';
+
+// The process entry: the exit code comes back from main() so tests can call it in-process.
+process.exitCode = await main(process.argv);

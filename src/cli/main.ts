@@ -1,0 +1,77 @@
+import { Command, Option } from 'commander';
+import { SETTINGS, SettingsError, resolveSettings, type SettingName } from '../config/settings.ts';
+import { VERSION } from '../version.ts';
+import { runConfigCheck } from './config-check.ts';
+import { runStart } from './start.ts';
+import { runVersion } from './version.ts';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+/** commander turns `--proxy-listen` into `proxyListen`; map it back to the setting name. */
+function flagKey(flag: string): string {
+  return flag.replace(/^--/, '').replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('sluice')
+    .description('API gateway with Kong\'s model and nchan-compatible realtime pub/sub')
+    .version(VERSION, '-V, --version', 'print the version')
+    .showHelpAfterError()
+    .exitOverride();
+
+  const start = program
+    .command('start')
+    .description('start the gateway: proxy, admin and internal listeners')
+    .option('-c, --config <kong.yml>', 'declarative config file (SLUICE_DECLARATIVE_CONFIG)')
+    .option('-s, --settings <file>', 'node settings file, kong.conf style `key = value` (SLUICE_CONF)');
+  for (const spec of SETTINGS) {
+    if (spec.name === 'declarative_config') continue;
+    start.addOption(new Option(`${spec.flag} <value>`, `${spec.description} (${spec.env}, default ${spec.default || 'unset'})`));
+  }
+  start.action(async (options: Record<string, string | undefined>) => {
+    const flags: Partial<Record<SettingName, string>> = {};
+    for (const spec of SETTINGS) {
+      const value = spec.name === 'declarative_config' ? options.config : options[flagKey(spec.flag)];
+      if (value !== undefined) flags[spec.name] = value;
+    }
+    let settings;
+    try {
+      const file = options.settings ?? process.env.SLUICE_CONF;
+      settings = resolveSettings({ ...(file ? { file } : {}), env: process.env, flags });
+    } catch (error) {
+      if (!(error instanceof SettingsError)) throw error;
+      err(`sluice: ${error.message}`);
+      return setExitCode(1);
+    }
+    setExitCode(await runStart(settings, { err }));
+  });
+
+  const config = program.command('config').description('work with declarative config files');
+  config
+    .command('check')
+    .description('validate a kong.yml fully without starting; exit 1 and every error with file:line:column')
+    .argument('<kong.yml>', 'declarative config file')
+    .action(async (file: string) => setExitCode(await runConfigCheck(file, { out, err })));
+
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => setExitCode(runVersion(out)));
+  return program;
+}
+
+/** Runs the CLI with `argv` (as `process.argv`) and resolves with the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram((code) => (exitCode = code));
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    // commander throws on --help/--version (exit 0) and on usage errors (already printed).
+    const code = (error as { exitCode?: number }).exitCode;
+    if (typeof code === 'number') return code;
+    throw error;
+  }
+  return exitCode;
+}
