@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { Pool } from 'undici';
+import { hasCommand } from './processes.ts';
+
+export interface LoadResult {
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+}
+
+export interface LoadOptions {
+  readonly url: string;
+  readonly connections: number;
+  readonly seconds: number;
+  readonly headers?: Record<string, string>;
+}
+
+/** Load with wrk when installed (it does not share the CPU budget of Node), else with undici. */
+export function runLoad(options: LoadOptions): Promise<LoadResult> {
+  return hasCommand('wrk') ? Promise.resolve(runWrk(options)) : runUndiciLoad(options);
+}
+
+function runWrk({ url, connections, seconds, headers = {} }: LoadOptions): LoadResult {
+  const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
+  const result = spawnSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...headerArgs, url], { encoding: 'utf8' });
+  const text = result.stdout;
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
+  const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0) + Number(/Socket errors:.*?timeout (\d+)/.exec(text)?.[1] ?? 0);
+  return { requestsPerSecond: rps, p50Ms: wrkPercentile(text, '50%'), p99Ms: wrkPercentile(text, '99%'), errors };
+}
+
+function wrkPercentile(text: string, label: string): number {
+  const match = new RegExp(`^\\s+${label}\\s+([\\d.]+)(us|ms|s)`, 'm').exec(text);
+  if (!match) return NaN;
+  const value = Number(match[1]);
+  return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
+}
+
+async function runUndiciLoad({ url, connections, seconds, headers = {} }: LoadOptions): Promise<LoadResult> {
+  const target = new URL(url);
+  const pool = new Pool(target.origin, { connections });
+  const latencies: number[] = [];
+  let errors = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const started = performance.now();
+      try {
+        const res = await pool.request({ path: target.pathname + target.search, method: 'GET', headers });
+        await res.body.dump();
+        if (res.statusCode >= 400) errors++;
+      } catch {
+        errors++;
+      }
+      latencies.push(performance.now() - started);
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, worker));
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  return { requestsPerSecond: latencies.length / seconds, p50Ms: at(0.5), p99Ms: at(0.99), errors };
+}
+
+/** A markdown table; numbers rounded for reading. */
+export function printTable(headers: string[], rows: (string | number)[][]): void {
+  const format = (cell: string | number) => (typeof cell === 'number' ? (Number.isInteger(cell) ? String(cell) : cell.toFixed(2)) : cell);
+  console.log(`| ${headers.join(' | ')} |`);
+  console.log(`|${headers.map(() => '---').join('|')}|`);
+  for (const row of rows) console.log(`| ${row.map(format).join(' | ')} |`);
+}

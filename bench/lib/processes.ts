@@ -1,0 +1,85 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface Running {
+  readonly child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Spawns a process and resolves with the first stdout line `pick` accepts. */
+export function spawnUntil<T>(command: string, args: string[], pick: (line: string) => T | undefined, timeoutMs = 15_000): Promise<{ running: Running; value: T }> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const running: Running = {
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${command} did not start in ${timeoutMs} ms`)), timeoutMs);
+    child.once('exit', (code) => reject(new Error(`${command} exited with ${code} before it was ready`)));
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const value = pick(line);
+      if (value === undefined) return;
+      clearTimeout(timer);
+      resolve({ running, value });
+    });
+  });
+}
+
+/** A TCP port that was free a moment ago (for nginx, which cannot listen on port 0). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function hasCommand(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+}
+
+/** Starts a one-worker nginx with the given `http {}` body; resolves once it answers. */
+export async function startNginx(httpBlock: string, port: number, modules: string[] = []): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-nginx-'));
+  const conf = [
+    ...modules.map((m) => `load_module ${m};`),
+    'worker_processes 1;',
+    'daemon off;',
+    `pid ${dir}/nginx.pid;`,
+    `error_log ${dir}/error.log warn;`,
+    'events { worker_connections 16384; }',
+    `http { access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir}; ${httpBlock} }`,
+  ].join('\n');
+  writeFileSync(join(dir, 'nginx.conf'), conf);
+  const child = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'inherit' });
+  const running: Running = {
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGQUIT');
+      }),
+  };
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const up = await fetch(`http://127.0.0.1:${port}/`).then(
+      () => true,
+      () => false,
+    );
+    if (up) return running;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await running.stop();
+  throw new Error('nginx did not start');
+}

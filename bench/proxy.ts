@@ -1,0 +1,94 @@
+/**
+ * `npm run bench -- proxy`: requests/s and p50/p99 latency for the same upstream reached
+ * directly, through Sluice (no plugins) and through a one-worker nginx `proxy_pass` when nginx
+ * is installed, all in one run, with ratios. Each server runs in its own process.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, hasCommand, spawnUntil, startNginx, type Running } from './lib/processes.ts';
+import { printTable, runLoad, type LoadResult } from './lib/load.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+async function startUpstream(): Promise<{ running: Running; port: number }> {
+  const { running, value } = await spawnUntil(process.execPath, [join(root, 'bench/lib/upstream.mjs')], (line) => {
+    try {
+      return (JSON.parse(line) as { port?: number }).port;
+    } catch {
+      return undefined;
+    }
+  });
+  return { running, port: value };
+}
+
+/** Starts `sluice start` and reads the proxy address from its one-line start-up log. */
+export async function startSluice(configYaml: string, extraArgs: string[] = []): Promise<{ running: Running; proxy: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+  const file = join(dir, 'kong.yml');
+  writeFileSync(file, configYaml);
+  const args = ['--import', 'tsx', join(root, 'src/cli/bin.ts'), 'start', '-c', file, '--proxy-listen', '127.0.0.1:0', '--admin-listen', 'off', '--internal-listen', 'off', ...extraArgs];
+  const { running, value } = await spawnUntil(process.execPath, args, (line) => {
+    try {
+      const entry = JSON.parse(line) as { event?: string; listeners?: { proxy: string[] } };
+      return entry.event === 'listening' ? entry.listeners?.proxy[0] : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  return { running, proxy: value };
+}
+
+async function measure(url: string): Promise<LoadResult> {
+  await runLoad({ url, connections: CONNECTIONS, seconds: 1 }); // warm-up (JIT, pools)
+  return runLoad({ url, connections: CONNECTIONS, seconds: SECONDS });
+}
+
+export async function run(): Promise<void> {
+  const upstream = await startUpstream();
+  const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
+  const cleanups: Running[] = [upstream.running];
+  try {
+    const results: [string, LoadResult][] = [['direct to upstream', await measure(`${upstreamUrl}/`)]];
+
+    const sluice = await startSluice(`_format_version: "3.0"\nservices:\n  - name: bench\n    url: ${upstreamUrl}\n    routes:\n      - paths: [/]\n`);
+    cleanups.push(sluice.running);
+    results.push(['sluice (no plugins)', await measure(`http://${sluice.proxy}/`)]);
+    await sluice.running.stop();
+
+    if (hasCommand('nginx')) {
+      const port = await freePort();
+      const nginx = await startNginx(
+        `upstream bench { server 127.0.0.1:${upstream.port}; keepalive 64; }
+         server { listen 127.0.0.1:${port}; location / { proxy_pass http://bench; proxy_http_version 1.1; proxy_set_header Connection ""; } }`,
+        port,
+      );
+      cleanups.push(nginx);
+      results.push(['nginx proxy_pass (1 worker)', await measure(`http://127.0.0.1:${port}/`)]);
+      await nginx.stop();
+    } else {
+      console.log('(nginx not installed: `apt-get install nginx-light` adds the nginx baseline)');
+    }
+
+    const direct = results[0]![1].requestsPerSecond;
+    const nginx = results.find(([name]) => name.startsWith('nginx'))?.[1].requestsPerSecond;
+    console.log(`${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${CONNECTIONS} connections, ${SECONDS}s per row, load by ${hasCommand('wrk') ? 'wrk' : 'undici'}\n`);
+    printTable(
+      ['target', 'requests/s', 'p50 ms', 'p99 ms', 'errors', '× direct', '× nginx'],
+      results.map(([name, r]) => [
+        name,
+        Math.round(r.requestsPerSecond),
+        r.p50Ms,
+        r.p99Ms,
+        r.errors,
+        r.requestsPerSecond / direct,
+        nginx ? r.requestsPerSecond / nginx : 'n/a',
+      ]),
+    );
+  } finally {
+    for (const running of cleanups) await running.stop();
+  }
+}
