@@ -1,0 +1,45 @@
+import { loadDeclarativeConfig, formatConfigError } from '../../src/config/load.ts';
+import { Gateway, type GatewayOptions } from '../../src/gateway/gateway.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
+import { createBundledRegistry } from '../../src/plugins/registry.ts';
+import type { Snapshot } from '../../src/config/types.ts';
+
+/** Loads kong.yml text or throws with every error formatted; for tests. */
+export function snapshotFrom(yaml: string): Snapshot {
+  const result = loadDeclarativeConfig(yaml, { filename: 'test.yml', registry: createBundledRegistry() });
+  if (!result.ok) throw new Error(result.errors.map(formatConfigError).join('\n'));
+  return result.snapshot;
+}
+
+export interface TestGateway {
+  readonly gateway: Gateway;
+  readonly proxyPort: number;
+  readonly proxyUrl: string;
+  readonly adminUrl: string;
+  close(): Promise<void>;
+}
+
+/** A gateway on 127.0.0.1:0 (proxy and admin; internal off) running the given kong.yml. */
+export async function startGateway(yaml: string, overrides: Partial<GatewayOptions> = {}): Promise<TestGateway> {
+  const gateway = await Gateway.start({
+    listen: { proxy: [{ host: '127.0.0.1', port: 0 }], admin: [{ host: '127.0.0.1', port: 0 }], internal: [] },
+    snapshot: snapshotFrom(yaml),
+    trustedIps: [],
+    realIpHeader: 'x-real-ip',
+    realIpRecursive: false,
+    maxHeaderSize: 16 * 1024,
+    clientMaxBodySize: 0,
+    drainTimeoutMs: 2000,
+    logger: silentLogger(),
+    ...overrides,
+  });
+  const proxy = gateway.addresses.proxy[0] ?? '';
+  const admin = gateway.addresses.admin[0] ?? '';
+  return {
+    gateway,
+    proxyPort: Number(proxy.split(':').pop()),
+    proxyUrl: `http://${proxy}`,
+    adminUrl: `http://${admin}`,
+    close: () => gateway.stop(),
+  };
+}
