@@ -121,6 +121,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   private body: UpstreamBody | undefined;
   private finished = false;
   private readonly started = performance.now();
+  private readTimer: NodeJS.Timeout | undefined;
+  /** Set for body-less requests, where we time the wait for headers ourselves (see attempt()). */
+  readTimeoutMs = 0;
 
   constructor(
     private readonly address: string,
@@ -133,6 +136,21 @@ class Exchange implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (this.signal?.aborted) controller.abort(this.signal.reason as Error);
+    else if (this.readTimeoutMs > 0 && this.readTimer === undefined) {
+      this.readTimer = setTimeout(onReadTimeout, this.readTimeoutMs, this);
+    }
+  }
+
+  readTimedOut(): void {
+    this.readTimer = undefined;
+    this.controller?.abort(new GatewayError('UPSTREAM_TIMEOUT', { detail: 'read timeout waiting for response headers' }));
+  }
+
+  private clearReadTimer(): void {
+    if (this.readTimer !== undefined) {
+      clearTimeout(this.readTimer);
+      this.readTimer = undefined;
+    }
   }
 
   abort(reason: unknown): void {
@@ -147,6 +165,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     headers: Record<string, string | string[] | undefined>,
   ): void {
     if (statusCode < 200) return;
+    this.clearReadTimer();
     const body = new UpstreamBody(this);
     this.body = body;
     this.resolve({
@@ -174,6 +193,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private fail(error: Error, aborted: boolean): void {
+    this.clearReadTimer();
     if (this.finished) return;
     this.finished = true;
     if (this.body === undefined) {
@@ -194,6 +214,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.onFinish('aborted', 0);
     this.controller?.abort(error ?? new Error('response body destroyed by consumer'));
   }
+}
+
+function onReadTimeout(exchange: Exchange): void {
+  exchange.readTimedOut();
 }
 
 export function createUpstreamClient(options: UpstreamClientOptions = {}): UpstreamClient {
@@ -303,6 +327,10 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
           if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
         }
       });
+      // undici times headers with coarse (~1 s) timers; for body-less requests a native timer
+      // keeps short read_timeouts precise. With a body, undici's timer is kept because it is
+      // refreshed by upload progress (it doubles as the write timeout).
+      if (request.body === null) exchange.readTimeoutMs = svc.readTimeout;
       if (signal !== undefined) {
         onAbort = () => exchange.abort(signal.reason);
         signal.addEventListener('abort', onAbort, { once: true });
@@ -313,7 +341,7 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
           method: request.method as Dispatcher.HttpMethod,
           headers: request.headers,
           body: request.body,
-          headersTimeout: request.body === null ? svc.readTimeout : svc.uploadHeadersTimeout,
+          headersTimeout: request.body === null ? 0 : svc.uploadHeadersTimeout,
           bodyTimeout: svc.readTimeout,
         },
         exchange,
