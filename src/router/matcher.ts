@@ -42,6 +42,13 @@ export interface Matcher {
   /** Normalized plain prefixes of this group (all the same length); empty for regex groups. */
   readonly prefixes: readonly string[];
   readonly regexes: readonly RegExp[];
+  /**
+   * First-segment keys for the path index, one per path: `closed` when the path's first segment
+   * is complete (`/users/...`), open when the request's first segment only has to start with
+   * `key`. Empty when the matcher cannot be indexed by path (no paths, or a regex without a
+   * literal start).
+   */
+  readonly pathKeys: readonly PathKey[];
   /** Schemes the route accepts; `undefined` for an https-only route (any scheme, redirect http). */
   readonly schemes: ReadonlySet<'http' | 'https'> | undefined;
   /**
@@ -49,6 +56,11 @@ export interface Matcher {
    * path-less route.
    */
   readonly prefixMatches: readonly RouteMatch[];
+}
+
+export interface PathKey {
+  readonly closed: boolean;
+  readonly key: string;
 }
 
 const EMPTY_CAPTURES: UriCaptures = Object.freeze({ unnamed: Object.freeze([]), named: Object.freeze({}) });
@@ -82,6 +94,43 @@ function compileRegexPath(route: Route, path: string): RegExp {
   } catch (error) {
     throw new Error(`route ${route.name ?? route.id}: invalid regex path "${path}": ${(error as Error).message}`);
   }
+}
+
+/** Index key of a literal path start (a prefix, or a regex's literal start). */
+function pathKeyOf(literal: string): PathKey | undefined {
+  if (!literal.startsWith('/')) return undefined;
+  const slash = literal.indexOf('/', 1);
+  return slash >= 0 ? { closed: true, key: literal.slice(1, slash) } : { closed: false, key: literal.slice(1) };
+}
+
+const QUANTIFIER = new Set(['?', '*', '+', '{']);
+const META = new Set(['\\', '^', '$', '.', '|', '?', '*', '+', '(', ')', '[', ']', '{', '}']);
+
+/**
+ * The literal text every match of a `~` regex path must start with, so regex routes can be
+ * indexed by first segment like prefixes. Conservative: stops at the first metacharacter or
+ * quantified character, and gives up on any `|` (alternation could escape the prefix).
+ */
+export function regexLiteralStart(source: string): string {
+  if (source.includes('|')) return '';
+  let literal = '';
+  let i = 0;
+  while (i < source.length) {
+    let char = source[i] as string;
+    let width = 1;
+    if (char === '\\') {
+      const next = source[i + 1];
+      if (next === undefined || /[A-Za-z0-9]/.test(next)) break;
+      char = next;
+      width = 2;
+    } else if (META.has(char)) {
+      break;
+    }
+    if (QUANTIFIER.has(source[i + width] ?? '')) break;
+    literal += char;
+    i += width;
+  }
+  return literal;
 }
 
 function compileHeaders(route: Route): HeaderTest[] {
@@ -162,7 +211,7 @@ export function compileRoute(route: Route, service: Service | undefined): Matche
       pathIndex: 0,
     });
     const pathless = Object.freeze(withService({ route, uriCaptures: EMPTY_CAPTURES }, service));
-    return [{ ...base, priority, prefixes: [], regexes: [], prefixMatches: [pathless] }];
+    return [{ ...base, priority, prefixes: [], regexes: [], prefixMatches: [pathless], pathKeys: [] }];
   }
   return groups.map((group) => {
     const priority = computePriority({
@@ -178,7 +227,9 @@ export function compileRoute(route: Route, service: Service | undefined): Matche
     const prefixes = group.regex ? [] : group.paths;
     const regexes = group.regex ? group.paths.map((p) => compileRegexPath(route, p)) : [];
     const prefixMatches = prefixes.map((matchedPath) => Object.freeze(withService({ route, matchedPath, uriCaptures: EMPTY_CAPTURES }, service)));
-    return { ...base, priority, prefixes, regexes, prefixMatches };
+    const keys = group.regex ? group.paths.map((p) => pathKeyOf(regexLiteralStart(p.slice(1)))) : prefixes.map(pathKeyOf);
+    const pathKeys = keys.every((k) => k !== undefined) ? (keys as PathKey[]) : [];
+    return { ...base, priority, prefixes, regexes, prefixMatches, pathKeys };
   });
 }
 

@@ -8,7 +8,9 @@
  *   first segment starts with it (Kong prefixes are plain string prefixes: `/users` matches
  *   `/usersX`) — the `open` map, probed once per distinct key length.
  *
- * Regex matchers and path-less matchers are kept in their own lists. Every list is sorted by
+ * Regex paths are indexed the same way by their literal start (`~/users/(?<id>\d+)` under
+ * `users`); only regexes without one (`~/(a|b)/x`, `~/\w+`) and path-less matchers are kept in
+ * their own lists, scanned for every request. Every list is sorted by
  * global rank so a lookup can stop scanning a list at the first rank worse than its best match.
  */
 import type { Matcher } from './matcher.ts';
@@ -35,19 +37,11 @@ export class PathIndex {
   add(matcher: Matcher): void {
     if (this.last === matcher) return;
     this.last = matcher;
-    if (matcher.regexes.length > 0) {
-      this.regex.push(matcher);
+    if (matcher.pathKeys.length === 0) {
+      (matcher.regexes.length > 0 ? this.regex : this.pathless).push(matcher);
       return;
     }
-    if (matcher.prefixes.length === 0) {
-      this.pathless.push(matcher);
-      return;
-    }
-    for (const prefix of matcher.prefixes) {
-      const slash = prefix.indexOf('/', 1);
-      if (slash >= 0) pushOnce(this.closed, prefix.slice(1, slash), matcher);
-      else pushOnce(this.open, prefix.slice(1), matcher);
-    }
+    for (const { closed, key } of matcher.pathKeys) pushOnce(closed ? this.closed : this.open, key, matcher);
   }
 
   /** Sort every list by rank and precompute the probe lengths. */

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Route } from '../../src/config/types.ts';
 import { createRouter } from '../../src/router/index.ts';
-import { compileRoute, testMatcher } from '../../src/router/matcher.ts';
+import { compileRoute, regexLiteralStart, testMatcher } from '../../src/router/matcher.ts';
 import { normalizePath } from '../../src/router/normalize.ts';
 import { comparePriority } from '../../src/router/priority.ts';
 import type { RouteMatch, RouteRequest } from '../../src/router/types.ts';
@@ -199,6 +199,24 @@ describe('router: behaviour', () => {
   });
 });
 
+describe('regexLiteralStart (regex paths indexed by first segment)', () => {
+  const rows: [string, string][] = [
+    ['/users/(?<id>\\d+)$', '/users/'],
+    ['/users', '/users'],
+    ['/ab?', '/a'],
+    ['/a{2}', '/'],
+    ['/a\\/b\\.c', '/a/b.c'],
+    ['/a.b', '/a'],
+    ['^/a', ''],
+    ['/a|/b', ''],
+    ['/x\\d', '/x'],
+    ['/(a|b)', ''],
+  ];
+  for (const [source, expected] of rows) {
+    it(`${source} -> ${JSON.stringify(expected)}`, () => assert.equal(regexLiteralStart(source), expected));
+  }
+});
+
 /** Reference: every matcher in priority order, first match wins — what the indexes must equal. */
 function linearReference(routes: readonly Route[]): (req: RouteRequest) => string | null {
   const matchers = routes.flatMap((rt) => compileRoute(rt, services.get('svc'))).sort((a, b) => comparePriority(a.priority, b.priority));
@@ -213,7 +231,7 @@ describe('router: indexes agree with a linear scan', () => {
   const hostNames = ['example.com', 'api.example.com', 'a.b.example.com', 'example.org', 'other.test'];
   const pathArb = fc.array(fc.constantFrom(...segments), { minLength: 0, maxLength: 4 }).map((s) => `/${s.join('/')}`);
   const routeArb = fc.record({
-    paths: fc.option(fc.array(fc.oneof(pathArb, fc.constantFrom('~/a/\\w+', '~/users/(?<id>\\d+)', '~/ab?')), { minLength: 1, maxLength: 3 }), { nil: undefined }),
+    paths: fc.option(fc.array(fc.oneof(pathArb, fc.constantFrom('~/a/\\w+', '~/users/(?<id>\\d+)', '~/ab?', '~/\\w+/b', '~/a|/u', '~/abc$', '~/')), { minLength: 1, maxLength: 3 }), { nil: undefined }),
     hosts: fc.option(fc.array(fc.constantFrom('example.com', '*.example.com', 'example.*', 'api.example.com', 'example.com:8080'), { minLength: 1, maxLength: 2 }), { nil: undefined }),
     methods: fc.option(fc.constantFrom(['GET'], ['POST'], ['GET', 'POST']), { nil: undefined }),
     regex_priority: fc.integer({ min: 0, max: 3 }),
