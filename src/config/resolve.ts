@@ -5,7 +5,7 @@ import { checkCertificate, publicKeyProblem } from './check-certificate.ts';
 import { checkRoute, type Report } from './check-route.ts';
 import { pcreNamedGroups } from './route-regex.ts';
 import { checkUpstream, parseTarget } from './check-upstream.ts';
-import type { Collected, CredentialIn, EntityNode, PluginIn } from './collect.ts';
+import type { Collected, CredentialIn, EntityNode, PluginIn, ServiceIn } from './collect.ts';
 import type { ErrorSink } from './errors.ts';
 import { isHost, wildcardHostProblem } from './hostnames.ts';
 import { entityId } from './ids.ts';
@@ -13,7 +13,6 @@ import { EntityIndex, refText } from './index-by-key.ts';
 import { CREDENTIAL_KINDS, type CredentialKind } from './schema/credentials.ts';
 import { PLUGIN_DEFAULT_PROTOCOLS } from './schema/plugin.ts';
 import { defaultPort, parseServiceUrl } from './service-url.ts';
-import type { ConfigPath } from './source-map.ts';
 import type {
   Certificate,
   Consumer,
@@ -284,10 +283,7 @@ export function resolveSnapshot(collected: Collected, options: ResolveOptions): 
 }
 
 /** Expands `url`, applies the protocol-dependent port default and checks Kong's service rules. */
-function buildService(
-  node: EntityNode<import('./collect.ts').ServiceIn>,
-  report: Report,
-): Service | undefined {
+function buildService(node: EntityNode<ServiceIn>, report: Report): Service | undefined {
   const v = node.value;
   let protocol: ServiceProtocol = v.protocol ?? 'http';
   let host = v.host;
