@@ -1,0 +1,342 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { isHostname } from './hostnames.ts';
+
+/**
+ * Node settings (Kong's kong.conf layer): listeners, limits, trusted IPs, engine. Read from
+ * a `key = value` file, `SLUICE_<NAME>` environment variables and CLI flags; flags win over
+ * the environment, which wins over the file, which wins over the defaults. One spec list
+ * ({@link SETTINGS}) drives the CLI options, the README reference and the parser, so they
+ * cannot drift apart. Every error names where the bad value came from.
+ */
+
+export const SETTING_NAMES = [
+  'proxy_listen',
+  'admin_listen',
+  'internal_listen',
+  'status_listen',
+  'declarative_config',
+  'trusted_ips',
+  'real_ip_header',
+  'real_ip_recursive',
+  'log_level',
+  'client_max_body_size',
+  'client_header_buffer_size',
+  'max_header_size',
+  'drain_timeout',
+  'plugins',
+  'plugins_path',
+  'engine',
+  'redis_url',
+  'internal_allow',
+  'internal_token',
+] as const;
+
+export type SettingName = (typeof SETTING_NAMES)[number];
+
+export interface SettingSpec {
+  readonly name: SettingName;
+  /** `SLUICE_PROXY_LISTEN` */
+  readonly env: string;
+  /** `--proxy-listen` */
+  readonly flag: string;
+  /** As it would be written in the file; undefined = unset. */
+  readonly default: string | undefined;
+  readonly description: string;
+}
+
+const spec = (name: SettingName, def: string | undefined, description: string): SettingSpec => ({
+  name,
+  env: `SLUICE_${name.toUpperCase()}`,
+  flag: `--${name.replace(/_/g, '-')}`,
+  default: def,
+  description,
+});
+
+export const SETTINGS: readonly SettingSpec[] = [
+  spec('proxy_listen', '0.0.0.0:8000', 'Proxy listener: comma-separated `host:port` / `[v6]:port` with optional `ssl`, `http2` flags, or `off`.'),
+  spec('admin_listen', '127.0.0.1:8001', 'Admin API listener (same syntax); keep it on loopback.'),
+  spec('internal_listen', '127.0.0.1:8010', 'Internal listener for the publisher API (same syntax).'),
+  spec('status_listen', 'off', 'Status/readiness listener (same syntax).'),
+  spec('declarative_config', undefined, 'Path of the kong.yml declarative configuration to load.'),
+  spec('trusted_ips', undefined, 'Comma-separated IPs/CIDRs (IPv4 and IPv6) whose X-Forwarded-* and real-IP headers are trusted.'),
+  spec('real_ip_header', 'X-Real-IP', 'Header carrying the client address when the peer is trusted.'),
+  spec('real_ip_recursive', 'off', 'Use the last untrusted address of the real-IP header instead of the last one (on/off).'),
+  spec('log_level', 'info', 'debug, info, notice, warn, error or crit (Kong names, mapped onto pino levels).'),
+  spec('client_max_body_size', '0', 'Largest request body in bytes (k/m/g suffixes as nginx); 0 = unlimited.'),
+  spec('client_header_buffer_size', '16k', 'Buffer for one request header line (k/m/g suffixes).'),
+  spec('max_header_size', '16k', 'Largest total request header size (k/m/g suffixes).'),
+  spec('drain_timeout', '30', 'Seconds to wait for open connections on shutdown before closing them.'),
+  spec('plugins', 'bundled', 'Comma-separated plugin names to enable; `bundled` = all bundled plugins, `off` = none.'),
+  spec('plugins_path', undefined, 'Directory of extra plugins to load.'),
+  spec('engine', 'memory', 'Pub/sub engine: `memory` (one node) or `redis` (needs redis_url).'),
+  spec('redis_url', undefined, 'Redis connection URL (redis:// or rediss://) for the redis engine and rate-limiting.'),
+  spec('internal_allow', '127.0.0.1/32,::1/128', 'CIDRs allowed to reach the internal listener.'),
+  spec('internal_token', undefined, 'Bearer token required on the internal listener, when set.'),
+];
+
+const SPEC_BY_NAME = new Map(SETTINGS.map((s) => [s.name, s]));
+
+/** One address a listener binds; same shape as the gateway's `ListenAddress`. */
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly ssl?: boolean;
+  readonly http2?: boolean;
+}
+
+export type LogLevel = 'debug' | 'info' | 'notice' | 'warn' | 'error' | 'crit' | 'alert' | 'emerg';
+const LOG_LEVELS: Record<LogLevel, string> = {
+  debug: 'debug',
+  info: 'info',
+  notice: 'info',
+  warn: 'warn',
+  error: 'error',
+  crit: 'fatal',
+  alert: 'fatal',
+  emerg: 'fatal',
+};
+
+export interface NodeSettings {
+  readonly proxy_listen: readonly ListenAddress[];
+  readonly admin_listen: readonly ListenAddress[];
+  readonly internal_listen: readonly ListenAddress[];
+  /** Empty when `off`. */
+  readonly status_listen: readonly ListenAddress[];
+  readonly declarative_config?: string;
+  /** IPs and CIDRs, as written. */
+  readonly trusted_ips: readonly string[];
+  /** Lower-case, as Node exposes header names. */
+  readonly real_ip_header: string;
+  readonly real_ip_recursive: boolean;
+  /** Kong's level name; {@link pinoLevel} maps it. */
+  readonly log_level: LogLevel;
+  /** Bytes; 0 = unlimited. */
+  readonly client_max_body_size: number;
+  readonly client_header_buffer_size: number;
+  readonly max_header_size: number;
+  /** Seconds. */
+  readonly drain_timeout: number;
+  readonly plugins: readonly string[];
+  readonly plugins_path?: string;
+  readonly engine: 'memory' | 'redis';
+  readonly redis_url?: string;
+  readonly internal_allow: readonly string[];
+  readonly internal_token?: string;
+}
+
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+}
+
+export function pinoLevel(level: LogLevel): string {
+  return LOG_LEVELS[level];
+}
+
+export interface SettingsInput {
+  /** Path of a kong.conf-style settings file. */
+  readonly file?: string;
+  readonly env: Record<string, string | undefined>;
+  readonly flags: Partial<Record<SettingName, string>>;
+}
+
+/** A raw value and the human-readable source it came from (`SLUICE_PROXY_LISTEN`, `sluice.conf:3`). */
+interface Sourced {
+  readonly value: string;
+  readonly source: string;
+}
+
+export function resolveSettings(input: SettingsInput): NodeSettings {
+  const raw = new Map<SettingName, Sourced>();
+  for (const s of SETTINGS) if (s.default !== undefined) raw.set(s.name, { value: s.default, source: `default ${s.name}` });
+  if (input.file !== undefined) {
+    for (const [name, sourced] of readSettingsFile(input.file)) raw.set(name, sourced);
+  }
+  for (const s of SETTINGS) {
+    const value = input.env[s.env];
+    if (value !== undefined && value.trim() !== '') raw.set(s.name, { value: value.trim(), source: s.env });
+  }
+  for (const [name, value] of Object.entries(input.flags) as [SettingName, string | undefined][]) {
+    const s = SPEC_BY_NAME.get(name);
+    if (!s) throw new SettingsError(`unknown setting '${name}'`);
+    if (value !== undefined && value.trim() !== '') raw.set(name, { value: value.trim(), source: s.flag });
+  }
+  return build(raw);
+}
+
+/** kong.conf syntax: `key = value`, `#` starts a comment (`\#` is a literal `#`). */
+export function readSettingsFile(path: string): Map<SettingName, Sourced> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new SettingsError(`${path}: cannot read settings file: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return parseSettingsText(text, path);
+}
+
+export function parseSettingsText(text: string, filename: string): Map<SettingName, Sourced> {
+  const out = new Map<SettingName, Sourced>();
+  text.split(/\r?\n/).forEach((line, i) => {
+    const where = `${filename}:${i + 1}`;
+    const content = line.replace(/(^|[^\\])#.*$/, '$1').replace(/\\#/g, '#').trim();
+    if (content === '') return;
+    const eq = content.indexOf('=');
+    if (eq === -1) throw new SettingsError(`${where}: expected 'key = value', got "${content}"`);
+    const key = content.slice(0, eq).trim().toLowerCase();
+    const value = content.slice(eq + 1).trim();
+    if (!SPEC_BY_NAME.has(key as SettingName)) throw new SettingsError(`${where}: unknown setting '${key}'`);
+    if (value !== '') out.set(key as SettingName, { value, source: `${where}: ${key}` });
+  });
+  return out;
+}
+
+function build(raw: ReadonlyMap<SettingName, Sourced>): NodeSettings {
+  const get = <T>(name: SettingName, parse: (value: string) => T): T | undefined => {
+    const sourced = raw.get(name);
+    if (sourced === undefined) return undefined;
+    try {
+      return parse(sourced.value);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new SettingsError(`${sourced.source}: ${message}`);
+    }
+  };
+  const need = <T>(name: SettingName, parse: (value: string) => T): T => {
+    const value = get(name, parse);
+    if (value === undefined) throw new SettingsError(`${name}: missing value`);
+    return value;
+  };
+  const identity = (v: string) => v;
+
+  const engine = need('engine', parseEngine);
+  const redisUrl = get('redis_url', parseRedisUrl);
+  if (engine === 'redis' && redisUrl === undefined) {
+    throw new SettingsError(`${raw.get('engine')?.source ?? 'engine'}: engine 'redis' needs redis_url`);
+  }
+  const declarative = get('declarative_config', identity);
+  const pluginsPath = get('plugins_path', identity);
+  const token = get('internal_token', identity);
+  return {
+    proxy_listen: need('proxy_listen', parseListen),
+    admin_listen: need('admin_listen', parseListen),
+    internal_listen: need('internal_listen', parseListen),
+    status_listen: need('status_listen', parseListen),
+    ...(declarative !== undefined ? { declarative_config: declarative } : {}),
+    trusted_ips: get('trusted_ips', parseCidrList) ?? [],
+    real_ip_header: need('real_ip_header', parseRealIpHeader),
+    real_ip_recursive: need('real_ip_recursive', parseBoolean),
+    log_level: need('log_level', parseLogLevel),
+    client_max_body_size: need('client_max_body_size', parseSize),
+    client_header_buffer_size: need('client_header_buffer_size', parseSize),
+    max_header_size: need('max_header_size', parseSize),
+    drain_timeout: need('drain_timeout', parseSeconds),
+    plugins: need('plugins', parsePluginList),
+    ...(pluginsPath !== undefined ? { plugins_path: pluginsPath } : {}),
+    engine,
+    ...(redisUrl !== undefined ? { redis_url: redisUrl } : {}),
+    internal_allow: need('internal_allow', parseCidrList),
+    ...(token !== undefined ? { internal_token: token } : {}),
+  };
+}
+
+const LISTEN_FLAGS = new Set(['ssl', 'http2']);
+
+/** `0.0.0.0:8000, [::1]:8443 ssl http2` → addresses; `off` → none. */
+export function parseListen(value: string): ListenAddress[] {
+  if (value.trim().toLowerCase() === 'off') return [];
+  return value.split(',').map((entry) => {
+    const [address = '', ...flags] = entry.trim().split(/\s+/);
+    const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(address);
+    if (!m) throw new Error(`invalid listen address "${entry.trim()}": expected host:port or [ipv6]:port, or off`);
+    const host = m[1] ?? m[2] ?? '';
+    const port = Number(m[3]);
+    if (m[1] !== undefined && isIP(host) !== 6) throw new Error(`invalid listen address "${address}": "${host}" is not an IPv6 address`);
+    if (m[2] !== undefined && isIP(host) === 0 && !isHostname(host)) throw new Error(`invalid listen address "${address}": bad host "${host}"`);
+    if (port > 65535) throw new Error(`invalid listen address "${address}": port must be 0..65535`);
+    const out: { host: string; port: number; ssl?: boolean; http2?: boolean } = { host, port };
+    for (const flag of flags) {
+      if (!LISTEN_FLAGS.has(flag)) throw new Error(`invalid listen flag "${flag}" in "${entry.trim()}" (supported: ssl, http2)`);
+      out[flag as 'ssl' | 'http2'] = true;
+    }
+    return out;
+  });
+}
+
+/** Comma-separated IPs and CIDRs (v4 and v6), validated with node:net. */
+export function parseCidrList(value: string): string[] {
+  if (value.trim().toLowerCase() === 'off') return [];
+  return value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '')
+    .map((entry) => {
+      const [ip = '', prefix, extra] = entry.split('/');
+      const family = isIP(ip);
+      if (family === 0 || extra !== undefined) throw new Error(`invalid IP or CIDR "${entry}"`);
+      if (prefix !== undefined) {
+        const bits = family === 4 ? 32 : 128;
+        if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > bits) throw new Error(`invalid CIDR "${entry}": prefix must be 0..${bits}`);
+      }
+      return entry;
+    });
+}
+
+function parseRealIpHeader(value: string): string {
+  if (value.toLowerCase() === 'proxy_protocol') {
+    throw new Error('real_ip_header "proxy_protocol" is not supported; use a header set by the load balancer (e.g. X-Forwarded-For)');
+  }
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value)) throw new Error(`invalid header name "${value}"`);
+  return value.toLowerCase();
+}
+
+export function parseBoolean(value: string): boolean {
+  const v = value.toLowerCase();
+  if (['on', 'true', 'yes', '1'].includes(v)) return true;
+  if (['off', 'false', 'no', '0'].includes(v)) return false;
+  throw new Error(`invalid boolean "${value}" (use on or off)`);
+}
+
+function parseLogLevel(value: string): LogLevel {
+  const v = value.toLowerCase();
+  if (!(v in LOG_LEVELS)) throw new Error(`invalid log level "${value}" (use ${Object.keys(LOG_LEVELS).join(', ')})`);
+  return v as LogLevel;
+}
+
+/** nginx sizes: `512`, `16k`, `8m`, `1g` → bytes. */
+export function parseSize(value: string): number {
+  const m = /^(\d+)([kmg]?)$/i.exec(value);
+  if (!m) throw new Error(`invalid size "${value}" (bytes, or a number with k, m or g)`);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * unit;
+}
+
+function parseSeconds(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)s?$/.exec(value);
+  if (!m) throw new Error(`invalid duration "${value}" (seconds)`);
+  return Number(m[1]);
+}
+
+function parsePluginList(value: string): string[] {
+  if (value.trim().toLowerCase() === 'off') return [];
+  const names = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  for (const n of names) if (!/^[a-z0-9][a-z0-9_-]*$/i.test(n)) throw new Error(`invalid plugin name "${n}"`);
+  return names;
+}
+
+function parseEngine(value: string): 'memory' | 'redis' {
+  const v = value.toLowerCase();
+  if (v === 'memory' || v === 'redis') return v;
+  throw new Error(`invalid engine "${value}" (use memory or redis)`);
+}
+
+function parseRedisUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`invalid redis_url "${value}"`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error(`invalid redis_url "${value}": must start with redis:// or rediss://`);
+  return value;
+}
