@@ -197,7 +197,7 @@ export function compileRoute(route: Route, service: Service | undefined): Matche
   const schemes = compileSchemes(route.protocols);
   const groups = groupPaths(route);
   const shared = { hasMethods: methods !== undefined, hosts: rawHosts, headerCount: headers.length, hasSnis: snis.length > 0 };
-  const base = { route, service, rank: -1, methods, hosts, headers, snis, schemes };
+  const common = { route, service, methods, hosts, headers, snis, schemes };
 
   if (groups.length === 0) {
     const priority = computePriority({
@@ -211,7 +211,7 @@ export function compileRoute(route: Route, service: Service | undefined): Matche
       pathIndex: 0,
     });
     const pathless = Object.freeze(withService({ route, uriCaptures: EMPTY_CAPTURES }, service));
-    return [{ ...base, priority, prefixes: [], regexes: [], prefixMatches: [pathless], pathKeys: [] }];
+    return [makeMatcher(common, priority, [], [], [pathless], [])];
   }
   return groups.map((group) => {
     const priority = computePriority({
@@ -229,8 +229,36 @@ export function compileRoute(route: Route, service: Service | undefined): Matche
     const prefixMatches = prefixes.map((matchedPath) => Object.freeze(withService({ route, matchedPath, uriCaptures: EMPTY_CAPTURES }, service)));
     const keys = group.regex ? group.paths.map((p) => pathKeyOf(regexLiteralStart(p.slice(1)))) : prefixes.map(pathKeyOf);
     const pathKeys = keys.every((k) => k !== undefined) ? (keys as PathKey[]) : [];
-    return { ...base, priority, prefixes, regexes, prefixMatches, pathKeys };
+    return makeMatcher(common, priority, prefixes, regexes, prefixMatches, pathKeys);
   });
+}
+
+type CommonFields = Pick<Matcher, 'route' | 'service' | 'methods' | 'hosts' | 'headers' | 'snis' | 'schemes'>;
+
+/** One object shape for every matcher, so the per-request `testMatcher` stays monomorphic. */
+function makeMatcher(
+  common: CommonFields,
+  priority: Priority,
+  prefixes: readonly string[],
+  regexes: readonly RegExp[],
+  prefixMatches: readonly RouteMatch[],
+  pathKeys: readonly PathKey[],
+): Matcher {
+  return {
+    route: common.route,
+    service: common.service,
+    priority,
+    rank: -1,
+    methods: common.methods,
+    hosts: common.hosts,
+    headers: common.headers,
+    snis: common.snis,
+    prefixes,
+    regexes,
+    schemes: common.schemes,
+    prefixMatches,
+    pathKeys,
+  };
 }
 
 function withService(match: Omit<RouteMatch, 'service'>, service: Service | undefined): RouteMatch {
@@ -271,9 +299,14 @@ export function testMatcher(matcher: Matcher, req: RouteRequest): RouteMatch | u
   const redirect = matcher.schemes === undefined && req.scheme === 'http';
   let match: RouteMatch | undefined;
   if (matcher.prefixes.length > 0) {
-    const i = matcher.prefixes.findIndex((prefix) => req.path.startsWith(prefix));
-    if (i < 0) return undefined;
-    match = matcher.prefixMatches[i];
+    const prefixes = matcher.prefixes;
+    for (let i = 0; i < prefixes.length; i++) {
+      if (req.path.startsWith(prefixes[i] as string)) {
+        match = matcher.prefixMatches[i];
+        break;
+      }
+    }
+    if (!match) return undefined;
   } else if (matcher.regexes.length > 0) {
     for (const regex of matcher.regexes) {
       const m = regex.exec(req.path);
