@@ -1,4 +1,3 @@
-import { basename } from 'node:path';
 import { formatConfigError, loadDeclarativeFile } from '../config/load.ts';
 import { createBundledRegistry } from '../plugins/registry.ts';
 
@@ -19,6 +18,6 @@ export async function runConfigCheck(
   }
   for (const error of result.errors) io.err(formatConfigError(error));
   const n = result.errors.length;
-  io.err(`${n} ${n === 1 ? 'error' : 'errors'} in ${basename(file)}`);
+  io.err(`${n} ${n === 1 ? 'error' : 'errors'}`);
   return 1;
 }

@@ -36,7 +36,7 @@ export type ParseResult = { ok: true; source: SourceMap } | { ok: false; problem
 /** Parses YAML/JSON text; broken input gives every parser error at its own line:column. */
 export function parseSource(text: string): ParseResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const position = (offset: number): SourcePosition => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
