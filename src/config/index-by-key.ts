@@ -18,10 +18,14 @@ export class EntityIndex<V> {
     private readonly sink: ErrorSink,
   ) {}
 
-  /** Registers the node's id; a second entity with the same explicit id is an error. */
+  /**
+   * Registers the node's id; a second entity with the same explicit id is an error. Equal
+   * derived ids come from equal keys, which `addKey` reports with a clearer message.
+   */
   addId(node: EntityNode<V>, label: string | undefined): void {
     const previous = this.#byId.get(node.id);
     if (previous) {
+      if (node.raw.id === undefined) return;
       this.sink.add([...node.path, 'id'], `uniqueness violation: '${this.plural}' entity with id "${node.id}" already declared at ${where(previous.path)}`, {
         ...(label ? { entity: label } : {}),
       });

@@ -58,7 +58,8 @@ export function loadDeclarativeConfig(text: string, options: LoadOptions): LoadR
   if (version === '1.1' || version === '2.1') migrateRoutePaths(root);
 
   for (const issue of schemaIssues(rootCheck, Value.Default(DeclarativeConfigEntity.shallow, Value.Clone(root)))) {
-    if (issue.path[0] === '_format_version') continue; // reported above with a better message
+    // `_format_version` problems were reported above with a better message.
+    if (issue.path[0] === '_format_version' || issue.message.includes("'_format_version'")) continue;
     const message = issue.path.length === 1 && issue.atKey ? `unknown top-level key '${String(issue.path[0])}'` : issue.message;
     sink.add(issue.path, message, { atKey: issue.atKey });
   }
