@@ -137,7 +137,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.controller = controller;
     if (this.signal?.aborted) controller.abort(this.signal.reason as Error);
     else if (this.readTimeoutMs > 0 && this.readTimer === undefined) {
-      this.readTimer = setTimeout(onReadTimeout, this.readTimeoutMs, this);
+      this.readTimer = setTimeout(onReadTimeout, this.readTimeoutMs, this).unref();
     }
   }
 
