@@ -187,13 +187,21 @@ function groupPaths(route: Route): { regex: boolean; paths: string[]; firstIndex
   return [...groups.values()];
 }
 
+function parseForRoute(route: Route, host: string): HostPattern {
+  try {
+    return parseHostPattern(host);
+  } catch (error) {
+    throw new Error(`route ${route.name ?? route.id}: ${(error as Error).message}`);
+  }
+}
+
 /** Compile one route into its matchers (one per path group, or one when it has no paths). */
 export function compileRoute(route: Route, service: Service | undefined): Matcher[] {
   const methods = route.methods && route.methods.length > 0 ? new Set(route.methods.map((m) => m.toUpperCase())) : undefined;
   const rawHosts = route.hosts ?? [];
-  const hosts = rawHosts.map(parseHostPattern);
+  const hosts = rawHosts.map((host) => parseForRoute(route, host));
   const headers = compileHeaders(route);
-  const snis = (route.snis ?? []).map(parseHostPattern);
+  const snis = (route.snis ?? []).map((sni) => parseForRoute(route, sni));
   const schemes = compileSchemes(route.protocols);
   const groups = groupPaths(route);
   const shared = { hasMethods: methods !== undefined, hosts: rawHosts, headerCount: headers.length, hasSnis: snis.length > 0 };

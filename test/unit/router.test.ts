@@ -152,6 +152,10 @@ describe('router: behaviour', () => {
     assert.throws(() => createRouter([r('broken', { paths: ['~/a(('] })], services), /broken/);
   });
 
+  it('rejects a wildcard in the middle of a host, naming the route', () => {
+    assert.throws(() => createRouter([r('midwild', { hosts: ['api.*.example.com'] })], services), /midwild.*wildcard/);
+  });
+
   it('cache: a header value used by some route is part of the key', () => {
     const router = createRouter([r('plain', { paths: ['/x'] }), r('beta', { paths: ['/x'], headers: { 'x-beta': ['1'] } })], services);
     assert.equal(router.match(request({ path: '/x', headers: { 'x-beta': '1' } }))?.route.name, 'beta');
