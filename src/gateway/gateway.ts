@@ -79,6 +79,7 @@ export class Gateway {
   /** Swaps in a new config. Requests in flight finish on the state they started with. */
   reload(snapshot: Snapshot): void {
     this.state = buildRuntimeState(snapshot);
+    this.upstream.retainUpstreams([...snapshot.upstreams.values()].map((upstream) => upstream.id));
   }
 
   /**

@@ -208,11 +208,12 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       const res = new ServerResponse(req);
       res.shouldKeepAlive = false;
       res.assignSocket(socket as Socket);
+      res.once('finish', () => socket.end());
       ctx = createContext(req, res);
       route(ctx);
       if (ctx.match?.httpsRedirect) throw new GatewayError('HTTPS_REQUIRED');
       deps.trackUpgrade(socket);
-      await deps.upstream.upgrade(req, socket, head, buildUpstreamRequest(ctx, null, true));
+      await deps.upstream.upgrade(buildUpstreamRequest(ctx, null, true), { req, socket, head, requestId: ctx.id });
     } catch (error) {
       if (ctx) return fail(ctx.res, error, ctx.id);
       writeErrorToSocket(socket, error instanceof GatewayError ? error.code : 'INTERNAL');

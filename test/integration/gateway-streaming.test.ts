@@ -9,8 +9,8 @@ import { startGateway } from '../helpers/gateway.ts';
 
 const ONE_GIB = 1024 * 1024 * 1024;
 
-function upstreamYaml(url: string, extra = ''): string {
-  return `_format_version: "3.0"\nservices:\n  - name: s\n    url: ${url}\n${extra}    routes:\n      - paths: [/]\n`;
+function upstreamYaml(url: string): string {
+  return `_format_version: "3.0"\nservices:\n  - name: s\n    url: ${url}\n    routes:\n      - paths: [/]\n`;
 }
 
 describe('streaming through the gateway', () => {
@@ -76,7 +76,7 @@ describe('streaming through the gateway', () => {
       socket.send(`hello ${req.url}`);
       socket.on('message', (data) => socket.send(`echo ${String(data)}`));
     });
-    const gw = await startGateway(upstreamYaml(upstream.url, '    path: /ws\n'));
+    const gw = await startGateway(upstreamYaml(`${upstream.url}/ws`));
     try {
       const client = new WebSocket(`ws://127.0.0.1:${gw.proxyPort}/room/1`);
       const messages: string[] = [];
@@ -101,6 +101,7 @@ describe('streaming through the gateway', () => {
     const gw = await startGateway('_format_version: "3.0"\n');
     try {
       const client = new WebSocket(`ws://127.0.0.1:${gw.proxyPort}/nothing`);
+      client.on('error', () => {});
       const [, res] = (await once(client, 'unexpected-response')) as [unknown, { statusCode: number }];
       assert.equal(res.statusCode, 404);
       client.terminate();
