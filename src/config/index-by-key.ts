@@ -26,7 +26,7 @@ export class EntityIndex<V> {
     const previous = this.#byId.get(node.id);
     if (previous) {
       if (node.raw.id === undefined) return;
-      this.sink.add([...node.path, 'id'], `uniqueness violation: '${this.plural}' entity with id "${node.id}" already declared at ${where(previous.path)}`, {
+      this.sink.add([...node.path, 'id'], `uniqueness violation: duplicate '${this.plural}' entity with id "${node.id}" (first declared at ${where(previous.path)})`, {
         ...(label ? { entity: label } : {}),
       });
       return;
@@ -38,10 +38,17 @@ export class EntityIndex<V> {
    * Registers a unique key (`field` names it in the message); reports a duplicate at
    * `path` + field. Keys are compared as given (Kong's names are case-sensitive).
    */
-  addKey(node: EntityNode<V>, field: string, key: string, label: string | undefined, keyPath?: ConfigPath): boolean {
+  addKey(
+    node: EntityNode<V>,
+    field: string,
+    key: string,
+    label: string | undefined,
+    keyPath?: ConfigPath,
+    describe?: (firstPath: string) => string,
+  ): boolean {
     const previous = this.#byKey.get(`${field}\u0000${key}`);
     if (previous) {
-      this.sink.add(keyPath ?? [...node.path, field], `uniqueness violation: '${this.plural}' entity with ${field} "${key}" already declared at ${where(previous.path)}`, {
+      this.sink.add(keyPath ?? [...node.path, field], describe ? describe(where(previous.path)) : `uniqueness violation: duplicate '${this.plural}' entity with ${field} "${key}" (first declared at ${where(previous.path)})`, {
         ...(label ? { entity: label } : {}),
       });
       return false;

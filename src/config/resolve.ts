@@ -381,7 +381,11 @@ function resolvePlugins(
     }
     if (scopeOk) {
       // Kong's cache_key (name, route, service, consumer): one instance per plugin per scope.
-      ids.addKey(node, 'scope', cacheKey, entity, [...node.path, 'name']);
+      ids.addKey(node, 'scope', cacheKey, entity, [...node.path, 'name'], (first) => {
+        const on = (['route', 'service', 'consumer'] as const).filter((f) => scope[f] !== undefined);
+        const target = on.length === 0 ? 'globally' : `on the same ${on.join(' + ')}`;
+        return `uniqueness violation: duplicate plugin '${v.name}' ${target} (first declared at ${first}); configure each plugin once per scope`;
+      });
     }
     const def = registry.get(v.name);
     if (!def) {

@@ -212,7 +212,7 @@ describe('ids', () => {
     const errors = errorsOf(
       '_format_version: "3.0"\nservices:\n- id: 3C0C3B0C-9C4A-4F8E-9D5F-6A2B7C8D9E01\n  host: a\n- id: 3c0c3b0c-9c4a-4f8e-9d5f-6a2b7c8d9e01\n  host: b\n',
     );
-    assert.match(errors.join('\n'), /kong\.yml:5:7: services\[1\]\.id: uniqueness violation: 'services' entity with id "3c0c3b0c-9c4a-4f8e-9d5f-6a2b7c8d9e01" already declared at services\[0\]/);
+    assert.match(errors.join('\n'), /kong\.yml:5:7: services\[1\]\.id: uniqueness violation: duplicate 'services' entity with id "3c0c3b0c-9c4a-4f8e-9d5f-6a2b7c8d9e01" \(first declared at services\[0\]\)/);
   });
 });
 
@@ -279,7 +279,7 @@ describe('credentials', () => {
     const errors = errorsOf(
       '_format_version: "3.0"\nconsumers:\n- username: a\n  keyauth_credentials: [{key: k1}]\n- username: b\n  keyauth_credentials: [{key: k1}]\n',
     );
-    assert.match(errors.join('\n'), /kong\.yml:6:31: consumers\[1\]\.keyauth_credentials\[0\]\.key: uniqueness violation: 'keyauth_credentials' entity with key "k1"/);
+    assert.match(errors.join('\n'), /kong\.yml:6:31: consumers\[1\]\.keyauth_credentials\[0\]\.key: uniqueness violation: duplicate 'keyauth_credentials' entity with key "k1"/);
   });
 
   it('requires username or custom_id on a consumer', () => {
