@@ -190,6 +190,8 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
   }
 
   function fail(res: ServerResponse, error: unknown, requestId: string | undefined): void {
+    // The client went away (nginx's 499): nobody is left to answer and nothing went wrong here.
+    if (res.destroyed || res.socket?.destroyed) return;
     if (error instanceof GatewayError) {
       // An unread request body would be parsed as the next request: close instead.
       const headers: Record<string, string> = error.code === 'BODY_TOO_LARGE' ? { connection: 'close' } : {};
