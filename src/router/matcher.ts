@@ -21,6 +21,7 @@ import { hostMatches, parseHostPattern, type HostPattern } from './host-pattern.
 import { normalizePath } from './normalize.ts';
 import { computePriority, type Priority } from './priority.ts';
 import type { RouteMatch, RouteRequest, UriCaptures } from './types.ts';
+import { compileHeaderRegex, compileRouteRegex } from '../config/route-regex.ts';
 
 interface HeaderTest {
   readonly name: string;
@@ -86,11 +87,10 @@ function normalizeRoutePath(path: string): string {
   return normalizePath(ascii);
 }
 
-/** `~/users/(?<id>\d+)$` → `/^(?:\/users\/(?<id>\d+)$)/`; PCRE's `(?P<name>` is accepted. */
+/** Compiled exactly as the config loader validated it (PCRE spellings translated). */
 function compileRegexPath(route: Route, path: string): RegExp {
-  const source = path.slice(1).replace(/\(\?P</g, '(?<');
   try {
-    return new RegExp(`^(?:${source})`);
+    return compileRouteRegex(path);
   } catch (error) {
     throw new Error(`route ${route.name ?? route.id}: invalid regex path "${path}": ${(error as Error).message}`);
   }
@@ -141,7 +141,7 @@ function compileHeaders(route: Route): HeaderTest[] {
     for (const value of rawValues) {
       if (value.startsWith('~*')) {
         try {
-          regexes.push(new RegExp(value.slice(2), 'i'));
+          regexes.push(compileHeaderRegex(value));
         } catch (error) {
           throw new Error(`route ${route.name ?? route.id}: invalid header regex "${value}": ${(error as Error).message}`);
         }
