@@ -19,6 +19,11 @@ export interface StartIo {
  * Resolves with the process exit code once the gateway has stopped (or failed to start).
  */
 export async function runStart(settings: NodeSettings, io: StartIo, logger: Logger = createLogger(settings.log_level)): Promise<number> {
+  const unavailable = unavailableSettings(settings);
+  if (unavailable) {
+    io.err(`sluice: ${unavailable}`);
+    return 1;
+  }
   const configPath = settings.declarative_config;
   const initial = await loadSnapshot(configPath);
   if (!initial.ok) {
@@ -30,7 +35,8 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
   let gateway: Gateway;
   try {
     gateway = await Gateway.start({
-      listen: { proxy: settings.proxy_listen, admin: settings.admin_listen, internal: settings.internal_listen },
+      listen: { proxy: settings.proxy_listen, admin: settings.admin_listen, internal: settings.internal_listen, status: settings.status_listen },
+      internalAccess: { allow: settings.internal_allow, ...(settings.internal_token ? { token: settings.internal_token } : {}) },
       snapshot: initial.snapshot,
       trustedIps: settings.trusted_ips,
       realIpHeader: settings.real_ip_header,
@@ -82,4 +88,16 @@ async function loadSnapshot(path: string | undefined): Promise<SnapshotResult> {
     ? await loadDeclarativeFile(path, { registry })
     : loadDeclarativeConfig('_format_version: "3.0"\n', { filename: '(empty)', registry });
   return result.ok ? { ok: true, snapshot: result.snapshot } : { ok: false, errors: result.errors.map(formatConfigError) };
+}
+
+/**
+ * Settings this version parses but cannot honour yet: refusing them is better than a node
+ * that silently runs without what the operator asked for.
+ */
+function unavailableSettings(settings: NodeSettings): string | undefined {
+  if (settings.engine !== 'memory') return `engine '${settings.engine}' is not available in this version (only 'memory')`;
+  if (settings.plugins_path !== undefined || settings.plugins.some((name) => name !== 'bundled')) {
+    return 'custom plugins (plugins, plugins_path) are not available in this version';
+  }
+  return undefined;
 }

@@ -19,22 +19,33 @@ export function createAdminHandler(deps: AdminDeps) {
     if (req.method === 'GET' && path === '/') {
       return json(res, 200, { version: VERSION, tagline: 'Welcome to sluice', node_id: deps.nodeId, hostname: hostname() });
     }
-    if (req.method === 'GET' && path === '/status') {
-      const { snapshot } = deps.getState();
-      const memory = process.memoryUsage();
-      return json(res, 200, {
-        configuration_hash: snapshot.hash,
-        server: { connections_active: deps.connections() },
-        memory: { rss: memory.rss, heap_used: memory.heapUsed },
-      });
-    }
+    if (req.method === 'GET' && path === '/status') return json(res, 200, statusBody(deps.getState(), deps.connections()));
     json(res, 404, { message: 'Not found', code: 'NOT_FOUND' });
   };
 }
 
-/** The internal listener: the publisher API lands here with the pub/sub issue. */
-export function internalNotFound(_req: IncomingMessage, res: ServerResponse): void {
-  json(res, 404, { message: 'Not found', code: 'NOT_FOUND' });
+/**
+ * The status listener (Kong's `status_listen`): `GET /status` and the readiness probe
+ * `GET /status/ready`, which turns 503 once the node starts draining.
+ */
+export function createStatusHandler(getState: () => RuntimeState, isStopping: () => boolean) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/status/ready') {
+      return isStopping() ? json(res, 503, { message: 'draining', code: 'SHUTTING_DOWN' }) : json(res, 200, { message: 'ready' });
+    }
+    if (req.method === 'GET' && path === '/status') return json(res, 200, statusBody(getState()));
+    json(res, 404, { message: 'Not found', code: 'NOT_FOUND' });
+  };
+}
+
+function statusBody(state: RuntimeState, connections?: number) {
+  const memory = process.memoryUsage();
+  return {
+    configuration_hash: state.snapshot.hash,
+    ...(connections === undefined ? {} : { server: { connections_active: connections } }),
+    memory: { rss: memory.rss, heap_used: memory.heapUsed },
+  };
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

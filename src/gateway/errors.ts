@@ -14,6 +14,9 @@ export const GATEWAY_ERRORS = {
   BAD_PATH: { status: 400, message: 'Bad request: invalid request path' },
   BODY_TOO_LARGE: { status: 413, message: 'Request size limit exceeded' },
   HEADERS_TOO_LARGE: { status: 431, message: 'Request header fields too large' },
+  NOT_FOUND: { status: 404, message: 'Not found' },
+  UNAUTHORIZED: { status: 401, message: 'Unauthorized' },
+  FORBIDDEN: { status: 403, message: 'Forbidden' },
   SHUTTING_DOWN: { status: 503, message: 'Gateway is shutting down' },
   INTERNAL: { status: 500, message: 'An unexpected error occurred' },
 } as const satisfies Record<string, { status: number; message: string }>;

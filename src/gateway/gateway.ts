@@ -4,17 +4,20 @@ import type { Duplex } from 'node:stream';
 import type { Snapshot } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createUpstreamClient, type UpstreamClient } from '../proxy/index.ts';
-import { createAdminHandler, internalNotFound } from './admin-handler.ts';
+import { createAdminHandler, createStatusHandler } from './admin-handler.ts';
+import { createInternalHandler, type InternalAccess } from './internal-handler.ts';
 import { listen, type ListenAddress } from './listeners.ts';
 import { createProxyHandler } from './proxy-handler.ts';
 import { writeErrorToSocket } from './respond.ts';
 import { buildRuntimeState, type RuntimeState } from './state.ts';
 
-export type ListenerName = 'proxy' | 'admin' | 'internal';
+export type ListenerName = 'proxy' | 'admin' | 'internal' | 'status';
 
 export interface GatewayOptions {
   /** Addresses per listener; an empty list turns that listener off. */
   readonly listen: Readonly<Record<ListenerName, readonly ListenAddress[]>>;
+  /** Who may reach the internal listener (allow-list, optional bearer token). */
+  readonly internalAccess: InternalAccess;
   readonly snapshot: Snapshot;
   readonly trustedIps: readonly string[];
   readonly realIpHeader: string;
@@ -65,9 +68,9 @@ export class Gateway {
     return gateway;
   }
 
-  /** Bound addresses per listener, e.g. `{ proxy: ['127.0.0.1:8000'], admin: [...], internal: [] }`. */
+  /** Bound addresses per listener, e.g. `{ proxy: ['127.0.0.1:8000'], admin: [...], internal: [], status: [] }`. */
   get addresses(): Record<ListenerName, string[]> {
-    const result: Record<ListenerName, string[]> = { proxy: [], admin: [], internal: [] };
+    const result: Record<ListenerName, string[]> = { proxy: [], admin: [], internal: [], status: [] };
     for (const { name, address } of this.servers) result[name].push(address);
     return result;
   }
@@ -118,9 +121,10 @@ export class Gateway {
     const handlers: Record<ListenerName, { request: (req: IncomingMessage, res: ServerResponse) => void; upgrade?: typeof proxy.upgrade }> = {
       proxy: { request: proxy.request, upgrade: proxy.upgrade },
       admin: { request: admin },
-      internal: { request: internalNotFound },
+      internal: { request: createInternalHandler(this.options.internalAccess) },
+      status: { request: createStatusHandler(() => this.state, () => this.isStopping) },
     };
-    for (const name of ['proxy', 'internal', 'admin'] as const) {
+    for (const name of ['proxy', 'internal', 'admin', 'status'] as const) {
       for (const address of this.options.listen[name]) {
         const server = this.createHttpServer(handlers[name].request, handlers[name].upgrade);
         const bound = await listen(server, name, address);

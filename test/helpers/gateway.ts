@@ -22,7 +22,8 @@ export interface TestGateway {
 /** A gateway on 127.0.0.1:0 (proxy and admin; internal off) running the given kong.yml. */
 export async function startGateway(yaml: string, overrides: Partial<GatewayOptions> = {}): Promise<TestGateway> {
   const gateway = await Gateway.start({
-    listen: { proxy: [{ host: '127.0.0.1', port: 0 }], admin: [{ host: '127.0.0.1', port: 0 }], internal: [] },
+    listen: { proxy: [{ host: '127.0.0.1', port: 0 }], admin: [{ host: '127.0.0.1', port: 0 }], internal: [], status: [] },
+    internalAccess: { allow: ['127.0.0.1/32', '::1/128'] },
     snapshot: snapshotFrom(yaml),
     trustedIps: [],
     realIpHeader: 'x-real-ip',

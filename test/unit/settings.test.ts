@@ -28,7 +28,6 @@ describe('settings defaults', () => {
     assert.equal(s.real_ip_recursive, false);
     assert.equal(s.log_level, 'info');
     assert.equal(s.client_max_body_size, 0);
-    assert.equal(s.client_header_buffer_size, 16 * 1024);
     assert.equal(s.max_header_size, 16 * 1024);
     assert.equal(s.drain_timeout, 30);
     assert.deepEqual(s.plugins, ['bundled']);
