@@ -10,7 +10,8 @@ const err = (line: string) => process.stderr.write(`${line}\n`);
 
 /** commander turns `--proxy-listen` into `proxyListen`; map it back to the setting name. */
 function flagKey(flag: string): string {
-  return flag.replace(/^--/, '').replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+  const long = flag.split(/,\s*/).pop() ?? flag;
+  return long.replace(/^--/, '').replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
 
 function buildProgram(setExitCode: (code: number) => void): Command {
@@ -23,16 +24,14 @@ function buildProgram(setExitCode: (code: number) => void): Command {
   const start = program
     .command('start')
     .description('start the gateway: proxy, admin and internal listeners')
-    .option('-c, --config <kong.yml>', 'declarative config file (SLUICE_DECLARATIVE_CONFIG)')
     .option('-s, --settings <file>', 'node settings file, kong.conf style `key = value` (SLUICE_CONF)');
   for (const spec of SETTINGS) {
-    if (spec.name === 'declarative_config') continue;
     start.addOption(new Option(`${spec.flag} <value>`, `${spec.description} (${spec.env}, default ${spec.default || 'unset'})`));
   }
   start.action(async (options: Record<string, string | undefined>) => {
     const flags: Partial<Record<SettingName, string>> = {};
     for (const spec of SETTINGS) {
-      const value = spec.name === 'declarative_config' ? options.config : options[flagKey(spec.flag)];
+      const value = options[flagKey(spec.flag)];
       if (value !== undefined) flags[spec.name] = value;
     }
     let settings;

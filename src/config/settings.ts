@@ -44,10 +44,10 @@ export interface SettingSpec {
   readonly description: string;
 }
 
-const spec = (name: SettingName, def: string | undefined, description: string): SettingSpec => ({
+const spec = (name: SettingName, def: string | undefined, description: string, flag = `--${name.replace(/_/g, '-')}`): SettingSpec => ({
   name,
   env: `SLUICE_${name.toUpperCase()}`,
-  flag: `--${name.replace(/_/g, '-')}`,
+  flag,
   default: def,
   description,
 });
@@ -57,7 +57,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('admin_listen', '127.0.0.1:8001', 'Admin API listener (same syntax); keep it on loopback.'),
   spec('internal_listen', '127.0.0.1:8010', 'Internal listener for the publisher API (same syntax).'),
   spec('status_listen', 'off', 'Status/readiness listener (same syntax).'),
-  spec('declarative_config', undefined, 'Path of the kong.yml declarative configuration to load.'),
+  spec('declarative_config', undefined, 'Path of the kong.yml declarative configuration to load.', '-c, --config'),
   spec('trusted_ips', undefined, 'Comma-separated IPs/CIDRs (IPv4 and IPv6) whose X-Forwarded-* and real-IP headers are trusted.'),
   spec('real_ip_header', 'X-Real-IP', 'Header carrying the client address when the peer is trusted.'),
   spec('real_ip_recursive', 'off', 'Use the last untrusted address of the real-IP header instead of the last one (on/off).'),
