@@ -1,26 +1,14 @@
 import { pino, type Logger } from 'pino';
+import { pinoLevel, type LogLevel } from '../config/settings.ts';
 
 export type { Logger };
 
-/** Kong's log level names mapped onto pino's. */
-const LEVELS: Record<string, string> = {
-  debug: 'debug',
-  info: 'info',
-  notice: 'info',
-  warn: 'warn',
-  error: 'error',
-  crit: 'fatal',
-  alert: 'fatal',
-  emerg: 'fatal',
-  silent: 'silent',
-};
-
 /**
  * The process logger: JSON lines on stdout, one object per event, so scripts can parse
- * start-up and access lines. `level` takes Kong's names (`notice`, `crit`, ...) or pino's.
+ * start-up and access lines. `level` takes Kong's names (`notice`, `crit`, ...).
  */
-export function createLogger(level = 'info', destination?: NodeJS.WritableStream): Logger {
-  const options = { level: LEVELS[level] ?? level, base: { pid: process.pid }, messageKey: 'msg' };
+export function createLogger(level: LogLevel = 'info', destination?: NodeJS.WritableStream): Logger {
+  const options = { level: pinoLevel(level), base: { pid: process.pid }, messageKey: 'msg' };
   return destination ? pino(options, destination) : pino(options);
 }
 
