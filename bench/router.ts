@@ -5,43 +5,19 @@
  * runs the indexes and evicts). Each measurement runs for a fixed time slice, so a row takes
  * about a second whatever the machine.
  */
-import type { Route, Service } from '../src/config/types.ts';
+import type { Route } from '../src/config/types.ts';
 import { createRouter } from '../src/router/index.ts';
 import type { RouteRequest, Router } from '../src/router/types.ts';
+import { routeWith, serviceWith } from '../test/helpers/entities.ts';
 
 const SLICE_MS = 400;
 /** Untimed run before each measurement, so the JIT has compiled the lookup path. */
 const WARMUP_MS = 150;
 
-const service: Service = {
-  id: 'svc',
-  protocol: 'http',
-  host: 'upstream.test',
-  port: 80,
-  retries: 5,
-  connect_timeout: 60000,
-  write_timeout: 60000,
-  read_timeout: 60000,
-  enabled: true,
-  tags: [],
-};
+const service = serviceWith({ id: 'svc', host: 'upstream.test' });
 
 function makeRoute(i: number): Route {
-  const base: Route = {
-    id: `route-${i}`,
-    name: `route-${i}`,
-    service: 'svc',
-    protocols: ['http', 'https'],
-    strip_path: true,
-    preserve_host: false,
-    regex_priority: 0,
-    path_handling: 'v0',
-    https_redirect_status_code: 426,
-    request_buffering: true,
-    response_buffering: true,
-    created_at: i,
-    tags: [],
-  };
+  const base = routeWith({ id: `route-${i}`, name: `route-${i}`, service: 'svc', created_at: i });
   switch (i % 20) {
     case 0:
     case 1:

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
 import { formatConfigError, loadDeclarativeConfig, loadDeclarativeFile, type LoadResult } from '../../src/config/load.ts';
 import type { Snapshot } from '../../src/config/types.ts';
+import { routeWith, serviceWith } from '../helpers/entities.ts';
 import { testRegistry } from './config-test-registry.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'config');
@@ -91,6 +92,10 @@ describe('defaults', () => {
         tags: [],
       },
     );
+    // The expected defaults stay spelled out above, not built, or this would check the loader
+    // against the builder; comparing the two keeps the hand-built entities of unit tests and
+    // benchmarks (test/helpers/entities.ts) in step with the loader.
+    assert.deepEqual(service, serviceWith({ id: service.id, name: 'example-service', host: 'example.internal' }));
   });
 
   it("applies Kong's route defaults and links the nested route to its service", () => {
@@ -106,6 +111,7 @@ describe('defaults', () => {
     assert.equal(route.request_buffering, true);
     assert.equal(route.response_buffering, true);
     assert.equal(route.created_at, 0);
+    assert.deepEqual(route, routeWith({ id: route.id, name: 'example-route', service: service.id, paths: ['/mock'], created_at: 0 }));
   });
 
   it('applies upstream, health-check and target defaults', () => {
