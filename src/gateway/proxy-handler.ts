@@ -1,7 +1,6 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
 import type { Duplex, Readable } from 'node:stream';
 import type { Logger } from '../observability/logger.ts';
 import {
@@ -12,6 +11,7 @@ import {
   type UpstreamClient,
 } from '../proxy/index.ts';
 import type { UpstreamRequest } from '../proxy/types.ts';
+import { UpstreamCancel } from '../proxy/upstream-client.ts';
 import { normalizePath, splitRequestTarget } from '../router/normalize.ts';
 import { buildUpstreamPath } from '../router/upstream-path.ts';
 import { VERSION } from '../version.ts';
@@ -150,13 +150,18 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
 
   async function proxy(ctx: RequestContext, hooks: ReturnType<RuntimeState['hooksFor']>): Promise<void> {
     const body = requestBody(ctx.req);
-    const abort = new AbortController();
-    ctx.res.once('close', () => {
-      if (!ctx.res.writableFinished) abort.abort();
+    const cancel = new UpstreamCancel();
+    // One listener serves the whole exchange: a client that leaves early cancels the upstream
+    // request (or its body, once streaming), and the close after a finished response ends it.
+    const closed = new Promise<void>((resolve) => {
+      ctx.res.once('close', () => {
+        if (!ctx.res.writableFinished) cancel.abort(new Error('client closed the connection'));
+        resolve();
+      });
     });
     let response;
     try {
-      response = await deps.upstream.send(buildUpstreamRequest(ctx, body, false), abort.signal);
+      response = await deps.upstream.send(buildUpstreamRequest(ctx, body, false), cancel);
     } catch (error) {
       if (body instanceof BodyLimit && body.tripped) throw new GatewayError('BODY_TOO_LARGE');
       throw error;
@@ -165,10 +170,9 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     headers['x-kong-upstream-latency'] = String(Math.round(response.latencyMs));
     headers['x-kong-proxy-latency'] = String(Math.max(0, Math.round(performance.now() - ctx.startedAt - response.latencyMs)));
     ctx.res.writeHead(response.status, headers);
-    await runPhase(hooks.header_filter, ctx);
-    await pipeline(response.body, ctx.res).catch((error: unknown) => {
-      if (!ctx.res.destroyed) ctx.res.destroy(error as Error);
-    });
+    if (hooks.header_filter.length > 0) await runPhase(hooks.header_filter, ctx);
+    pump(response.body, ctx.res);
+    await closed;
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -183,7 +187,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       await runPhase(hooks.rewrite, ctx);
       if (!ctx.exited) await runPhase(hooks.access, ctx);
       if (!ctx.exited) await proxy(ctx, hooks);
-      await runPhase(hooks.log, ctx);
+      if (hooks.log.length > 0) await runPhase(hooks.log, ctx);
     } catch (error) {
       fail(res, error, ctx?.id);
     }
@@ -226,6 +230,26 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     request: (req: IncomingMessage, res: ServerResponse): void => void handle(req, res),
     upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer): void => void handleUpgrade(req, socket, head),
   };
+}
+
+/**
+ * Streams the upstream body to the client with backpressure. Lighter than `pipeline()`, which
+ * costs an AbortController, end-of-stream watchers on both sides and a DOMException per
+ * response. An upstream error cuts the response; a client that leaves is handled by the
+ * caller's `close` listener (it cancels the exchange, which destroys this body).
+ */
+function pump(body: Readable, res: ServerResponse): void {
+  const resume = (): void => void body.resume();
+  body.on('data', (chunk: Buffer) => {
+    if (!res.write(chunk)) {
+      body.pause();
+      res.once('drain', resume);
+    }
+  });
+  body.once('end', () => res.end());
+  body.once('error', (error) => {
+    if (!res.destroyed) res.destroy(error);
+  });
 }
 
 function splitHost(header: string | undefined, localPort: number): [string, number] {

@@ -33,7 +33,7 @@ export interface UpstreamClient {
    * GatewayError (UPSTREAM_TIMEOUT, UPSTREAM_UNAVAILABLE, NAME_RESOLUTION_FAILED, NO_PEER)
    * once retries are exhausted, or with the signal's reason when `signal` aborts.
    */
-  send(request: UpstreamRequest, signal?: AbortSignal): Promise<UpstreamResponse>;
+  send(request: UpstreamRequest, signal?: AbortSignal | UpstreamCancel): Promise<UpstreamResponse>;
   /**
    * Passes a WebSocket (or any HTTP/1.1 Upgrade) through to the service. Always answers the
    * client socket itself: a relayed 101 + spliced sockets, the upstream's non-101 response, or a
@@ -46,6 +46,41 @@ export interface UpstreamClient {
   retainUpstreams(upstreamIds: Iterable<string>): void;
   /** Stops probes and destroys pooled connections; the gateway drains requests before calling it. */
   close(): Promise<void>;
+}
+
+/**
+ * A cancel handle for {@link UpstreamClient.send}, for callers that would otherwise create an
+ * AbortController per request: an AbortSignal is an EventTarget and aborting one builds a
+ * DOMException, both measurable at proxy request rates. One attempt listens at a time.
+ */
+export class UpstreamCancel {
+  aborted = false;
+  reason: unknown = undefined;
+  private listener: ((reason: unknown) => void) | undefined;
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.listener?.(reason);
+  }
+
+  /** Replaces the listener (undefined removes it). */
+  listen(listener: ((reason: unknown) => void) | undefined): void {
+    this.listener = listener;
+  }
+}
+
+type CancelSignal = AbortSignal | UpstreamCancel;
+
+function listenForCancel(signal: CancelSignal, listener: () => void): void {
+  if (signal instanceof UpstreamCancel) signal.listen(listener);
+  else signal.addEventListener('abort', listener, { once: true });
+}
+
+function stopListening(signal: CancelSignal, listener: () => void): void {
+  if (signal instanceof UpstreamCancel) signal.listen(undefined);
+  else signal.removeEventListener('abort', listener);
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -129,7 +164,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly address: string,
     private readonly resolve: (response: UpstreamResponse) => void,
     private readonly reject: (error: unknown) => void,
-    private readonly signal: AbortSignal | undefined,
+    private readonly signal: CancelSignal | undefined,
     private readonly onFinish: (outcome: 'ok' | 'timeout' | 'failure' | 'aborted', status: number) => void,
   ) {}
 
@@ -309,7 +344,7 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
     return { host: peer.host, port: peer.port, address: peer.address, peer };
   }
 
-  function attempt(request: UpstreamRequest, svc: ServiceEntry, choice: Choice, up: UpstreamEntry | undefined, signal: AbortSignal | undefined): Promise<UpstreamResponse> {
+  function attempt(request: UpstreamRequest, svc: ServiceEntry, choice: Choice, up: UpstreamEntry | undefined, signal: CancelSignal | undefined): Promise<UpstreamResponse> {
     const pool = poolFor(svc, choice.host, choice.port, choice.address);
     return new Promise<UpstreamResponse>((resolve, reject) => {
       let onAbort: (() => void) | undefined;
@@ -324,7 +359,7 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
         if (!released) {
           released = true;
           if (choice.peer !== undefined) up?.balancer.release(choice.peer);
-          if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+          if (onAbort !== undefined && signal !== undefined) stopListening(signal, onAbort);
         }
       });
       // undici times headers with coarse (~1 s) timers; for body-less requests a native timer
@@ -333,7 +368,7 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
       if (request.body === null) exchange.readTimeoutMs = svc.readTimeout;
       if (signal !== undefined) {
         onAbort = () => exchange.abort(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
+        listenForCancel(signal, onAbort);
       }
       pool.dispatch(
         {
@@ -349,7 +384,7 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
     });
   }
 
-  async function send(request: UpstreamRequest, signal?: AbortSignal): Promise<UpstreamResponse> {
+  async function send(request: UpstreamRequest, signal?: CancelSignal): Promise<UpstreamResponse> {
     if (closed) throw new GatewayError('SHUTTING_DOWN');
     const svc = serviceEntry(request.service);
     const up = request.upstream !== undefined ? upstreamEntry(request.upstream) : undefined;
