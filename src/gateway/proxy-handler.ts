@@ -1,16 +1,16 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Duplex, Readable } from 'node:stream';
 import type { Logger } from '../observability/logger.ts';
 import {
   createTrustedIps,
-  downstreamResponseHeaders,
+  downstreamResponseHeaderList,
   resolveClientIp,
   upstreamRequestHeaders,
   type UpstreamClient,
 } from '../proxy/index.ts';
-import type { UpstreamRequest } from '../proxy/types.ts';
+import type { HashInputs, UpstreamRequest } from '../proxy/types.ts';
 import { UpstreamCancel } from '../proxy/upstream-client.ts';
 import { normalizePath, splitRequestTarget } from '../router/normalize.ts';
 import { buildUpstreamPath } from '../router/upstream-path.ts';
@@ -36,6 +36,39 @@ export interface ProxyHandlerDeps {
 
 const VIA = `1.1 sluice/${VERSION}`;
 
+/** Set by the gateway on every proxied response, replacing whatever the upstream sent. */
+const LATENCY_HEADERS: ReadonlySet<string> = new Set(['x-kong-upstream-latency', 'x-kong-proxy-latency']);
+
+/**
+ * Request ids: a random per-process prefix plus a counter is unique without paying for
+ * `randomUUID()` on every request.
+ */
+const REQUEST_ID_PREFIX = randomBytes(8).toString('hex');
+let requestSequence = 0;
+
+function nextRequestId(): string {
+  requestSequence++;
+  return `${REQUEST_ID_PREFIX}-${requestSequence.toString(36)}`;
+}
+
+/** Consistent-hashing inputs; the query is parsed only if a `hash_on: query_arg` asks for it. */
+class RequestHashInputs implements HashInputs {
+  private parsedQuery: URLSearchParams | undefined;
+
+  constructor(
+    readonly clientIp: string,
+    readonly headers: IncomingMessage['headers'],
+    readonly path: string,
+    private readonly rawQuery: string,
+    readonly uriCaptures: Readonly<Record<string, string>>,
+  ) {}
+
+  get query(): URLSearchParams {
+    this.parsedQuery ??= new URLSearchParams(this.rawQuery);
+    return this.parsedQuery;
+  }
+}
+
 /**
  * The proxy listener's request lifecycle: normalize → route → rewrite/access → terminator
  * (proxy to the service) → header_filter/body_filter while streaming → log.
@@ -51,7 +84,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     const [host, port] = splitHost(req.headers.host, req.socket.localPort ?? 0);
     const peer = req.socket.remoteAddress ?? '';
     return {
-      id: randomUUID(),
+      id: nextRequestId(),
       startedAt: performance.now(),
       req,
       res,
@@ -93,15 +126,15 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     const headers = upstreamRequestHeaders({
       headers: ctx.req.headers,
       peerIp,
-      peerTrusted: trusted.isTrusted(peerIp),
+      peerTrusted: !trusted.empty && trusted.isTrusted(peerIp),
       clientIp: ctx.clientIp,
       scheme: ctx.scheme,
       listenerPort: ctx.req.socket.localPort ?? 0,
       path: ctx.path,
-      ...(match.route.strip_path && match.matchedPath ? { strippedPrefix: match.matchedPath } : {}),
+      strippedPrefix: match.route.strip_path ? match.matchedPath : undefined,
       preserveHost: match.route.preserve_host,
       service,
-      ...(upstream ? { upstream } : {}),
+      upstream,
       upgrade,
     });
     return {
@@ -110,14 +143,10 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       headers,
       body,
       service,
-      ...(upstream ? { upstream } : {}),
-      hashInputs: {
-        clientIp: ctx.clientIp,
-        headers: ctx.req.headers,
-        path: ctx.path,
-        query: new URLSearchParams(ctx.query),
-        uriCaptures: match.uriCaptures.named,
-      },
+      upstream,
+      // Only an Upstream's balancer hashes; a plain service host needs no inputs.
+      hashInputs:
+        upstream === undefined ? undefined : new RequestHashInputs(ctx.clientIp, ctx.req.headers, ctx.path, ctx.query, match.uriCaptures.named),
     };
   }
 
@@ -166,9 +195,9 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       if (body instanceof BodyLimit && body.tripped) throw new GatewayError('BODY_TOO_LARGE');
       throw error;
     }
-    const headers = downstreamResponseHeaders(response.headers, { via: VIA });
-    headers['x-kong-upstream-latency'] = String(Math.round(response.latencyMs));
-    headers['x-kong-proxy-latency'] = String(Math.max(0, Math.round(performance.now() - ctx.startedAt - response.latencyMs)));
+    const headers = downstreamResponseHeaderList(response.headers, VIA, LATENCY_HEADERS);
+    const proxyLatency = Math.max(0, Math.round(performance.now() - ctx.startedAt - response.latencyMs));
+    headers.push('x-kong-upstream-latency', String(Math.round(response.latencyMs)), 'x-kong-proxy-latency', String(proxyLatency));
     ctx.res.writeHead(response.status, headers);
     if (hooks.header_filter.length > 0) await runPhase(hooks.header_filter, ctx);
     pump(response.body, ctx.res);
@@ -184,8 +213,9 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       httpsRedirect(ctx);
       if (ctx.exited) return;
       const hooks = ctx.state.hooksFor(match);
-      await runPhase(hooks.rewrite, ctx);
-      if (!ctx.exited) await runPhase(hooks.access, ctx);
+      // Empty phases are skipped rather than awaited: each await costs a promise and a tick.
+      if (hooks.rewrite.length > 0) await runPhase(hooks.rewrite, ctx);
+      if (!ctx.exited && hooks.access.length > 0) await runPhase(hooks.access, ctx);
       if (!ctx.exited) await proxy(ctx, hooks);
       if (hooks.log.length > 0) await runPhase(hooks.log, ctx);
     } catch (error) {

@@ -33,6 +33,9 @@ const FORWARDED = new Set([
   'x-real-ip',
 ]);
 
+/** Client headers never copied upstream as they are: hop-by-hop, consumed, or rebuilt here. */
+const NOT_COPIED_UPSTREAM: ReadonlySet<string> = new Set([...HOP_BY_HOP, ...CONSUMED_REQUEST, ...FORWARDED]);
+
 type RawHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
 type OutHeaders = Record<string, string | string[]>;
 
@@ -70,15 +73,31 @@ function joined(value: string | readonly string[] | undefined): string | undefin
   return typeof value === 'string' ? value : value.join(', ');
 }
 
-/** Header names listed in a Connection header (they are hop-by-hop for this message). */
-function connectionTokens(value: string | readonly string[] | undefined): Set<string> | undefined {
-  const text = joined(value);
-  if (text === undefined || text === '') return undefined;
+/**
+ * Parsed Connection values by raw text. Nearly every message carries one of a few values
+ * (`keep-alive`, `close`), so caching skips a split/trim/lower-case per message; the size cap
+ * keeps clients that send odd values from growing it.
+ */
+const connectionTokenCache = new Map<string, ReadonlySet<string> | undefined>();
+const CONNECTION_TOKEN_CACHE_MAX = 64;
+
+function parseConnectionTokens(text: string): ReadonlySet<string> | undefined {
+  if (text === '') return undefined;
   const tokens = new Set<string>();
   for (const token of text.split(',')) {
     const name = token.trim().toLowerCase();
     if (name !== '') tokens.add(name);
   }
+  return tokens;
+}
+
+/** Header names listed in a Connection header (they are hop-by-hop for this message). */
+function connectionTokens(value: string | readonly string[] | undefined): ReadonlySet<string> | undefined {
+  const text = joined(value);
+  if (text === undefined) return undefined;
+  if (connectionTokenCache.has(text)) return connectionTokenCache.get(text);
+  const tokens = parseConnectionTokens(text);
+  if (connectionTokenCache.size < CONNECTION_TOKEN_CACHE_MAX) connectionTokenCache.set(text, tokens);
   return tokens;
 }
 
@@ -112,7 +131,7 @@ export function upstreamRequestHeaders(input: UpstreamHeaderInput): OutHeaders {
   for (const name in source) {
     const value = source[name];
     if (value === undefined) continue;
-    if (HOP_BY_HOP.has(name) || CONSUMED_REQUEST.has(name) || FORWARDED.has(name)) continue;
+    if (NOT_COPIED_UPSTREAM.has(name)) continue;
     if (dropped?.has(name)) continue;
     out[name] = typeof value === 'string' ? value : [...value];
   }
@@ -162,5 +181,27 @@ export function downstreamResponseHeaders(upstreamHeaders: RawHeaders, options: 
     const existing = joined(out.via);
     out.via = existing ? `${existing}, ${options.via}` : options.via;
   }
+  return out;
+}
+
+/** A header list as `writeHead` takes it: name, value, name, value, ... */
+export type HeaderList = (string | string[])[];
+
+/**
+ * {@link downstreamResponseHeaders} as the flat list `writeHead` accepts, which is cheaper to
+ * build than an object keyed by arbitrary names. Names in `replaced` are left out so the
+ * caller can append its own value for them.
+ */
+export function downstreamResponseHeaderList(upstreamHeaders: RawHeaders, via: string, replaced: ReadonlySet<string>): HeaderList {
+  const dropped = connectionTokens(upstreamHeaders.connection);
+  const out: HeaderList = [];
+  let existingVia: string | undefined;
+  for (const name in upstreamHeaders) {
+    const value = upstreamHeaders[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || dropped?.has(name) || replaced.has(name)) continue;
+    if (name === 'via') existingVia = joined(value);
+    else out.push(name, typeof value === 'string' ? value : [...value]);
+  }
+  out.push('via', existingVia ? `${existingVia}, ${via}` : via);
   return out;
 }

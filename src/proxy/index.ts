@@ -1,7 +1,7 @@
 /** The proxy's public API: header rules, client-IP resolution, balancing, health, upstream I/O. */
 export type { UpstreamRequest, UpstreamResponse, HashInputs } from './types.ts';
-export { HOP_BY_HOP, upstreamRequestHeaders, downstreamResponseHeaders, serviceHostHeader } from './headers.ts';
-export type { UpstreamHeaderInput, DownstreamHeaderOptions } from './headers.ts';
+export { HOP_BY_HOP, upstreamRequestHeaders, downstreamResponseHeaders, downstreamResponseHeaderList, serviceHostHeader } from './headers.ts';
+export type { UpstreamHeaderInput, DownstreamHeaderOptions, HeaderList } from './headers.ts';
 export { createTrustedIps, resolveClientIp, normalizeIp } from './trusted-ips.ts';
 export type { TrustedIps } from './trusted-ips.ts';
 export { createBalancer, computeHashKey, parseTarget, hash32 } from './balancer.ts';
