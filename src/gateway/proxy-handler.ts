@@ -11,7 +11,7 @@ import {
   type UpstreamClient,
 } from '../proxy/index.ts';
 import type { HashInputs, UpstreamRequest } from '../proxy/types.ts';
-import { UpstreamCancel } from '../proxy/upstream-client.ts';
+import { UpstreamCancel, type BodyFlow, type ResponseSink, type UpstreamResponseHead } from '../proxy/upstream-client.ts';
 import { normalizePath, splitRequestTarget } from '../router/normalize.ts';
 import { buildUpstreamPath } from '../router/upstream-path.ts';
 import { VERSION } from '../version.ts';
@@ -188,19 +188,17 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
         resolve();
       });
     });
-    let response;
+    const writer = new ResponseWriter(ctx, hooks.header_filter.length > 0);
     try {
-      response = await deps.upstream.send(buildUpstreamRequest(ctx, body, false), cancel);
+      await deps.upstream.forward(buildUpstreamRequest(ctx, body, false), writer, cancel);
     } catch (error) {
       if (body instanceof BodyLimit && body.tripped) throw new GatewayError('BODY_TOO_LARGE');
       throw error;
     }
-    const headers = downstreamResponseHeaderList(response.headers, VIA, LATENCY_HEADERS);
-    const proxyLatency = Math.max(0, Math.round(performance.now() - ctx.startedAt - response.latencyMs));
-    headers.push('x-kong-upstream-latency', String(Math.round(response.latencyMs)), 'x-kong-proxy-latency', String(proxyLatency));
-    ctx.res.writeHead(response.status, headers);
-    if (hooks.header_filter.length > 0) await runPhase(hooks.header_filter, ctx);
-    pump(response.body, ctx.res);
+    if (hooks.header_filter.length > 0) {
+      await runPhase(hooks.header_filter, ctx);
+      writer.release();
+    }
     await closed;
   }
 
@@ -263,23 +261,61 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
 }
 
 /**
- * Streams the upstream body to the client with backpressure. Lighter than `pipeline()`, which
- * costs an AbortController, end-of-stream watchers on both sides and a DOMException per
- * response. An upstream error cuts the response; a client that leaves is handled by the
- * caller's `close` listener (it cancels the exchange, which destroys this body).
+ * Writes the upstream response to the client as it arrives: the head at once, then each body
+ * chunk, pausing the upstream while the client's socket is full. Cheaper than a Readable plus
+ * `pipeline()` per response (streams, end-of-stream watchers, an AbortController and a
+ * DOMException each time). While header_filter hooks run, the body is held back (the upstream
+ * stays paused, so at most one chunk waits here).
  */
-function pump(body: Readable, res: ServerResponse): void {
-  const resume = (): void => void body.resume();
-  body.on('data', (chunk: Buffer) => {
-    if (!res.write(chunk)) {
-      body.pause();
-      res.once('drain', resume);
+class ResponseWriter implements ResponseSink {
+  private held: Buffer[] | undefined;
+  private heldEnd = false;
+  private flow: BodyFlow | undefined;
+  private readonly onDrain = (): void => this.flow?.resume();
+
+  constructor(
+    private readonly ctx: RequestContext,
+    holdBody: boolean,
+  ) {
+    if (holdBody) this.held = [];
+  }
+
+  start(head: UpstreamResponseHead, flow: BodyFlow): void {
+    this.flow = flow;
+    const headers = downstreamResponseHeaderList(head.headers, VIA, LATENCY_HEADERS);
+    const proxyLatency = Math.max(0, Math.round(performance.now() - this.ctx.startedAt - head.latencyMs));
+    headers.push('x-kong-upstream-latency', String(Math.round(head.latencyMs)), 'x-kong-proxy-latency', String(proxyLatency));
+    this.ctx.res.writeHead(head.status, headers);
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.held !== undefined) {
+      this.held.push(chunk);
+      return false;
     }
-  });
-  body.once('end', () => res.end());
-  body.once('error', (error) => {
-    if (!res.destroyed) res.destroy(error);
-  });
+    if (this.ctx.res.write(chunk)) return true;
+    this.ctx.res.once('drain', this.onDrain);
+    return false;
+  }
+
+  end(): void {
+    if (this.held !== undefined) this.heldEnd = true;
+    else this.ctx.res.end();
+  }
+
+  fail(error: Error): void {
+    if (!this.ctx.res.destroyed) this.ctx.res.destroy(error);
+  }
+
+  /** header_filter is done: let the held body through. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    let flowing = true;
+    for (const chunk of held) flowing = this.write(chunk);
+    if (this.heldEnd) this.ctx.res.end();
+    else if (flowing) this.flow?.resume();
+  }
 }
 
 function splitHost(header: string | undefined, localPort: number): [string, number] {

@@ -35,6 +35,12 @@ export interface UpstreamClient {
    */
   send(request: UpstreamRequest, signal?: AbortSignal | UpstreamCancel): Promise<UpstreamResponse>;
   /**
+   * send() without a Readable per response: the head and the body chunks go straight to
+   * `sink` (the gateway's hot path). Resolves once `sink.start()` has taken the head; rejects
+   * as send() does before that. Afterwards failures reach `sink.fail()`.
+   */
+  forward(request: UpstreamRequest, sink: ResponseSink, signal?: AbortSignal | UpstreamCancel): Promise<void>;
+  /**
    * Passes a WebSocket (or any HTTP/1.1 Upgrade) through to the service. Always answers the
    * client socket itself: a relayed 101 + spliced sockets, the upstream's non-101 response, or a
    * JSON error response. Resolves with the upstream status, or the error status written.
@@ -46,6 +52,28 @@ export interface UpstreamClient {
   retainUpstreams(upstreamIds: Iterable<string>): void;
   /** Stops probes and destroys pooled connections; the gateway drains requests before calling it. */
   close(): Promise<void>;
+}
+
+/** An upstream response without its body. */
+export type UpstreamResponseHead = Omit<UpstreamResponse, 'body'>;
+
+/** A sink's handle on the body it receives. */
+export interface BodyFlow {
+  /** Restarts a body paused by `write` returning false. */
+  resume(): void;
+  /** The consumer wants no more: abort the upstream response (no `fail` call follows). */
+  cancel(error: Error | null): void;
+}
+
+/** Receives one upstream response as it arrives (see {@link UpstreamClient.forward}). */
+export interface ResponseSink {
+  /** The head. May throw: the exchange then fails as if the upstream had. */
+  start(head: UpstreamResponseHead, flow: BodyFlow): void;
+  /** A body chunk; false pauses the upstream until `flow.resume()`. */
+  write(chunk: Buffer): boolean;
+  end(): void;
+  /** The body broke off after start() (upstream error, timeout, or cancel). */
+  fail(error: Error): void;
 }
 
 /**
@@ -133,36 +161,60 @@ export function toGatewayError(error: unknown): GatewayError {
 
 /** The streamed response body: reading resumes the paused upstream socket (backpressure). */
 class UpstreamBody extends Readable {
-  constructor(private readonly exchange: Exchange) {
+  constructor(private readonly flow: BodyFlow) {
     super({ highWaterMark: BODY_HIGH_WATER_MARK });
   }
 
   override _read(): void {
-    this.exchange.controller?.resume();
+    this.flow.resume();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.exchange.bodyDestroyed(error);
+    this.flow.cancel(error);
     callback(error);
   }
 }
 
-/**
- * One attempt: an undici dispatch handler that resolves at response start and then feeds the
- * body stream chunk by chunk, pausing undici when the consumer is slower.
- */
-class Exchange implements Dispatcher.DispatchHandler {
-  controller: Dispatcher.DispatchController | undefined;
+/** send()'s sink: the body as a Readable, resolved with the head. */
+class ReadableResponse implements ResponseSink {
+  response: UpstreamResponse | undefined;
   private body: UpstreamBody | undefined;
+
+  start(head: UpstreamResponseHead, flow: BodyFlow): void {
+    this.body = new UpstreamBody(flow);
+    this.response = { ...head, body: this.body };
+  }
+
+  write(chunk: Buffer): boolean {
+    return this.body?.push(chunk) ?? false;
+  }
+
+  end(): void {
+    this.body?.push(null);
+  }
+
+  fail(error: Error): void {
+    this.body?.destroy(error);
+  }
+}
+
+/**
+ * One attempt: an undici dispatch handler that hands the head to the sink, then feeds it the
+ * body chunk by chunk, pausing undici when the sink is slower.
+ */
+class Exchange implements Dispatcher.DispatchHandler, BodyFlow {
+  controller: Dispatcher.DispatchController | undefined;
+  private started = false;
   private finished = false;
-  private readonly started = performance.now();
+  private readonly startedAt = performance.now();
   private readTimer: NodeJS.Timeout | undefined;
   /** Set for body-less requests, where we time the wait for headers ourselves (see attempt()). */
   readTimeoutMs = 0;
 
   constructor(
     private readonly address: string,
-    private readonly resolve: (response: UpstreamResponse) => void,
+    private readonly sink: ResponseSink,
+    private readonly resolve: () => void,
     private readonly reject: (error: unknown) => void,
     private readonly signal: CancelSignal | undefined,
     private readonly onFinish: (outcome: 'ok' | 'timeout' | 'failure' | 'aborted', status: number) => void,
@@ -194,32 +246,46 @@ class Exchange implements Dispatcher.DispatchHandler {
     else this.fail(error, true);
   }
 
+  resume(): void {
+    this.controller?.resume();
+  }
+
   onResponseStart(
-    _controller: Dispatcher.DispatchController,
+    controller: Dispatcher.DispatchController,
     statusCode: number,
     headers: Record<string, string | string[] | undefined>,
   ): void {
     if (statusCode < 200) return;
     this.clearReadTimer();
-    const body = new UpstreamBody(this);
-    this.body = body;
-    this.resolve({
+    const head: UpstreamResponseHead = {
       status: statusCode,
       headers: headers as Record<string, string | string[]>,
-      body,
       target: this.address,
-      latencyMs: performance.now() - this.started,
-    });
+      latencyMs: performance.now() - this.startedAt,
+    };
+    try {
+      this.sink.start(head, this);
+    } catch (error) {
+      // The sink refused the head (our side, not the target's health): fail without retrying.
+      this.finished = true;
+      this.onFinish('aborted', 0);
+      this.reject(error);
+      controller.abort(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    this.started = true;
+    this.resolve();
     this.onFinish('ok', statusCode);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.body !== undefined && !this.body.push(chunk)) controller.pause();
+    if (this.started && !this.finished && !this.sink.write(chunk)) controller.pause();
   }
 
   onResponseEnd(): void {
+    if (this.finished) return;
     this.finished = true;
-    this.body?.push(null);
+    this.sink.end();
     this.onFinish('ok', 0);
   }
 
@@ -231,7 +297,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.clearReadTimer();
     if (this.finished) return;
     this.finished = true;
-    if (this.body === undefined) {
+    if (!this.started) {
       const mapped = aborted ? (this.signal?.reason ?? error) : toGatewayError(error);
       this.onFinish(aborted ? 'aborted' : mapped instanceof GatewayError && mapped.code === 'UPSTREAM_TIMEOUT' ? 'timeout' : 'failure', 0);
       this.reject(mapped);
@@ -239,11 +305,11 @@ class Exchange implements Dispatcher.DispatchHandler {
       // Headers were already sent downstream: the body errors out and the gateway cuts the response.
       const mapped = toGatewayError(error);
       this.onFinish(mapped.code === 'UPSTREAM_TIMEOUT' ? 'timeout' : 'aborted', 0);
-      this.body.destroy(mapped);
+      this.sink.fail(mapped);
     }
   }
 
-  bodyDestroyed(error: Error | null): void {
+  cancel(error: Error | null): void {
     if (this.finished) return;
     this.finished = true;
     this.onFinish('aborted', 0);
@@ -344,12 +410,19 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
     return { host: peer.host, port: peer.port, address: peer.address, peer };
   }
 
-  function attempt(request: UpstreamRequest, svc: ServiceEntry, choice: Choice, up: UpstreamEntry | undefined, signal: CancelSignal | undefined): Promise<UpstreamResponse> {
+  function attempt(
+    request: UpstreamRequest,
+    sink: ResponseSink,
+    svc: ServiceEntry,
+    choice: Choice,
+    up: UpstreamEntry | undefined,
+    signal: CancelSignal | undefined,
+  ): Promise<void> {
     const pool = poolFor(svc, choice.host, choice.port, choice.address);
-    return new Promise<UpstreamResponse>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       let onAbort: (() => void) | undefined;
       let released = false;
-      const exchange = new Exchange(choice.address, resolve, reject, signal, (outcome, status) => {
+      const exchange = new Exchange(choice.address, sink, resolve, reject, signal, (outcome, status) => {
         if (up !== undefined) {
           if (status > 0) up.health.reportStatus(choice.address, status);
           else if (outcome === 'timeout') up.health.reportTimeout(choice.address);
@@ -385,6 +458,13 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
   }
 
   async function send(request: UpstreamRequest, signal?: CancelSignal): Promise<UpstreamResponse> {
+    const sink = new ReadableResponse();
+    await forward(request, sink, signal);
+    if (sink.response === undefined) throw new Error('upstream response started without a head');
+    return sink.response;
+  }
+
+  async function forward(request: UpstreamRequest, sink: ResponseSink, signal?: CancelSignal): Promise<void> {
     if (closed) throw new GatewayError('SHUTTING_DOWN');
     const svc = serviceEntry(request.service);
     const up = request.upstream !== undefined ? upstreamEntry(request.upstream) : undefined;
@@ -400,7 +480,7 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
         throw lastError ?? error;
       }
       try {
-        return await attempt(request, svc, choice, up, signal);
+        return await attempt(request, sink, svc, choice, up, signal);
       } catch (error) {
         lastError = error;
         if (signal?.aborted || !(error instanceof GatewayError)) throw error;
@@ -464,6 +544,7 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
 
   return {
     send,
+    forward,
     upgrade,
     health(upstreamId: string): HealthChecker | undefined {
       return upstreamsById.get(upstreamId)?.health;
