@@ -63,7 +63,14 @@ describe('sluice CLI', () => {
   });
 
   test('start logs the bound addresses in one parseable line, reloads on SIGHUP and drains on SIGTERM', async () => {
-    const first = await startServer((_req, res) => res.end('first'));
+    const first = await startServer((req, res) => {
+      if (!req.url?.includes('stream')) return void res.end('first');
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: before\n\n');
+      req.once('data', () => {}); // keep the stream open until the test ends it
+      streamWriter = (text) => res.write(text);
+    });
+    let streamWriter: (text: string) => void = () => {};
     const second = await startServer((req, res) => (req.url?.includes('slow') ? setTimeout(() => res.end('slow done'), 300) : res.end('second')));
     upstreams.push(first, second);
     const file = writeConfig('live.yml', routeTo(first, '/'));
@@ -80,10 +87,17 @@ describe('sluice CLI', () => {
     await rejected;
     assert.equal(await (await request(`http://${proxy}/`)).body.text(), 'first', 'a bad file keeps the old config');
 
+    const stream = await request(`http://${proxy}/stream`);
+    const chunks = stream.body[Symbol.asyncIterator]();
+    assert.match(String((await chunks.next()).value), /data: before/);
+
     writeFileSync(file, routeTo(second, '/'));
     const reloaded = cli.next('reloaded');
     cli.child.kill('SIGHUP');
     await reloaded;
+    streamWriter('data: after reload\n\n');
+    assert.match(String((await chunks.next()).value), /data: after reload/, 'an open stream survives the reload');
+    await chunks.return?.();
     assert.equal(await (await request(`http://${proxy}/`)).body.text(), 'second');
 
     const slow = request(`http://${proxy}/slow`);
