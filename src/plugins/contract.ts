@@ -1,16 +1,96 @@
 import type { TSchema } from '@sinclair/typebox';
+import type { PluginInstance, Snapshot } from '../config/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Pdk } from './pdk/types.ts';
+
+/** Kong's request phases a plugin can join, in the order they run. */
+export const PLUGIN_PHASES = ['rewrite', 'access', 'header_filter', 'body_filter', 'log'] as const;
+export type PluginPhase = (typeof PLUGIN_PHASES)[number];
+
+/** What `compile` gets besides the plugin's own config. One per snapshot. */
+export interface CompileEnv {
+  readonly snapshot: Snapshot;
+  /** The instance being compiled (its id, scope and raw config). */
+  readonly instance: PluginInstance;
+  readonly logger: Logger;
+  /**
+   * A per-snapshot memo shared by every plugin instance: build an index (credentials by key,
+   * consumers by name, ...) once per snapshot, not once per instance or per request.
+   */
+  memo<T>(key: string, build: () => T): T;
+}
 
 /**
- * What a plugin is: a config schema plus a handler with a PRIORITY (Kong's contract).
- * The phase handlers and their context arrive with the plugin-system issue; the gateway
- * core only needs the registry to validate `plugins:` entries in a declarative config.
+ * A plugin's handler module (`handler.ts`), Kong's contract: a PRIORITY, a VERSION and one
+ * function per phase it joins. `compile` turns the validated config into whatever the phase
+ * functions want (closures, precompiled matchers, indexes); it runs once per snapshot and the
+ * phases receive its result as `conf`. Without `compile`, `conf` is the validated config.
+ *
+ * ```ts
+ * export const PRIORITY = 1250;
+ * export const VERSION = '1.0.0';
+ * export function compile(config: Config, env: CompileEnv) { return { keys: indexKeys(env.snapshot) }; }
+ * export function access(kong: Pdk, conf: Compiled) { ... kong.response.error(401, 'Unauthorized'); }
+ * ```
  */
+export interface PluginHandler<Config = Record<string, unknown>, Compiled = Config> {
+  readonly PRIORITY: number;
+  readonly VERSION: string;
+  readonly compile?: (config: Config, env: CompileEnv) => Compiled;
+  readonly rewrite?: (kong: Pdk, conf: Compiled) => void | Promise<void>;
+  readonly access?: (kong: Pdk, conf: Compiled) => void | Promise<void>;
+  readonly header_filter?: (kong: Pdk, conf: Compiled) => void | Promise<void>;
+  /**
+   * Called for each chunk of the response body and once more with `eof` true (and an empty
+   * chunk). Returns what to send instead; a plugin that rewrites the whole body buffers and
+   * returns empty buffers until `eof`. Synchronous: streams must not stall on a plugin.
+   */
+  readonly body_filter?: (kong: Pdk, conf: Compiled, chunk: Buffer, eof: boolean) => Buffer;
+  /** After the response went out. Must not throw; errors are logged. */
+  readonly log?: (kong: Pdk, conf: Compiled) => void | Promise<void>;
+}
+
+/** Kong's `no_consumer` / `no_route` / `no_service` restrictions: `false` forbids that scope. */
+export interface PluginScopes {
+  readonly consumer?: boolean;
+  readonly route?: boolean;
+  readonly service?: boolean;
+}
+
+/** A registered plugin: its name, config schema and handler. */
 export interface PluginDefinition {
   readonly name: string;
   readonly PRIORITY: number;
   readonly VERSION: string;
-  /** TypeBox schema of `config`, with defaults. */
+  /** TypeBox schema of `config`, with defaults; served as JSON Schema by the Admin API. */
   readonly schema: TSchema;
-  /** Kong's `no_consumer` / `no_route` / `no_service` scope restrictions. */
-  readonly scopes?: { readonly consumer?: boolean; readonly route?: boolean; readonly service?: boolean };
+  readonly scopes?: PluginScopes;
+  // Handlers are stored type-erased; `definePlugin` checks the pairing of schema and handler.
+  readonly handler: PluginHandler<never, never>;
+}
+
+/**
+ * Builds a definition from a plugin folder's parts, keeping `Config` and `Compiled` checked
+ * between the schema and the handler.
+ *
+ * ```ts
+ * import * as handler from './handler.ts';
+ * import { schema } from './schema.ts';
+ * export const plugin = definePlugin({ name: 'key-auth', schema, handler, scopes: { consumer: false } });
+ * ```
+ */
+export function definePlugin<Config, Compiled>(parts: {
+  name: string;
+  schema: TSchema;
+  handler: PluginHandler<Config, Compiled>;
+  scopes?: PluginScopes;
+}): PluginDefinition {
+  return {
+    name: parts.name,
+    PRIORITY: parts.handler.PRIORITY,
+    VERSION: parts.handler.VERSION,
+    schema: parts.schema,
+    handler: parts.handler as unknown as PluginHandler<never, never>,
+    ...(parts.scopes ? { scopes: parts.scopes } : {}),
+  };
 }

@@ -3,6 +3,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { schemaIssues } from '../config/schema-errors.ts';
 import type { PluginDefinition } from './contract.ts';
+import { BUNDLED_PLUGINS } from './bundled/index.ts';
 
 /**
  * The plugins this node has enabled (Kong's `plugins = bundled,...`). The declarative loader
@@ -63,10 +64,9 @@ export class PluginRegistry {
   }
 }
 
-/**
- * The registry `sluice start` uses. Empty until the bundled plugins land; each will be
- * registered here by name.
- */
+/** A registry with every bundled plugin (Kong's `plugins = bundled`). */
 export function createBundledRegistry(): PluginRegistry {
-  return new PluginRegistry();
+  const registry = new PluginRegistry();
+  for (const plugin of BUNDLED_PLUGINS) registry.register(plugin);
+  return registry;
 }

@@ -1,0 +1,7 @@
+import type { PluginDefinition } from '../contract.ts';
+
+/**
+ * Every bundled plugin, one folder each (`<name>/schema.ts`, `<name>/handler.ts`,
+ * `<name>/index.ts` exporting `plugin`). `plugins = bundled` enables all of them.
+ */
+export const BUNDLED_PLUGINS: readonly PluginDefinition[] = [];

@@ -1,0 +1,121 @@
+import type { Consumer, Credential, Route, Service } from '../../config/types.ts';
+import type { UriCaptures } from '../../router/types.ts';
+import type { PluginPhase } from '../contract.ts';
+
+/**
+ * The context a plugin phase receives, modelled on Kong's PDK (`kong.request`,
+ * `kong.response`, `kong.service.request`, `kong.client`, `kong.ctx`, `kong.log`), with
+ * camelCase names. Each function may only be used in the phases Kong allows it; calling it
+ * elsewhere throws a `PhaseError` (the request answers 500 and the misuse is logged).
+ */
+export interface Pdk {
+  readonly phase: PluginPhase;
+  readonly requestId: string;
+  readonly request: PdkRequest;
+  readonly response: PdkResponse;
+  readonly service: { readonly request: PdkServiceRequest };
+  readonly client: PdkClient;
+  readonly router: PdkRouter;
+  readonly ctx: {
+    /** Shared by every plugin of this request (Kong's `kong.ctx.shared`). */
+    readonly shared: Record<string, unknown>;
+    /** Private to this plugin for this request (Kong's `kong.ctx.plugin`). */
+    readonly plugin: Record<string, unknown>;
+  };
+  readonly log: PdkLog;
+}
+
+export type HeaderValue = string | readonly string[];
+
+/** The client's request, as received (path normalized). All phases. */
+export interface PdkRequest {
+  getMethod(): string;
+  getScheme(): 'http' | 'https';
+  getHost(): string;
+  getPort(): number;
+  /** The normalized path: what the router matched and what is forwarded. */
+  getPath(): string;
+  /** The path as the client sent it; never base an auth decision on it. */
+  getRawPath(): string;
+  getPathWithQuery(): string;
+  getRawQuery(): string;
+  /** First value of a query argument. */
+  getQueryArg(name: string): string | undefined;
+  getQuery(): Readonly<Record<string, string | string[]>>;
+  /** First value of a header (name case-insensitive). */
+  getHeader(name: string): string | undefined;
+  getHeaders(): Readonly<Record<string, string | string[] | undefined>>;
+  getUriCaptures(): UriCaptures;
+  /** Reads (and keeps) the whole body, honouring `client_max_body_size`. rewrite/access. */
+  getRawBody(): Promise<Buffer>;
+  /** The body parsed by Content-Type (JSON, urlencoded form); undefined when not parseable. rewrite/access. */
+  getBody(): Promise<unknown>;
+  /** Milliseconds since the epoch when the request arrived. */
+  getStartTime(): number;
+}
+
+export type ExitBody = string | Buffer | Readonly<Record<string, unknown>> | readonly unknown[];
+
+/** The response to the client. */
+export interface PdkResponse {
+  /** Answers the request now; no later access handler, no upstream. rewrite/access. */
+  exit(status: number, body?: ExitBody, headers?: Readonly<Record<string, HeaderValue>>): void;
+  /** `exit` with Kong's error body `{"message": ..., "request_id": ...}`. rewrite/access. */
+  error(status: number, message?: string, headers?: Readonly<Record<string, HeaderValue>>): void;
+  /** header_filter, body_filter, log. */
+  getStatus(): number;
+  /** 'service' (upstream answered), 'exit' (a plugin answered) or 'error'. header_filter, body_filter, log. */
+  getSource(): 'service' | 'exit' | 'error';
+  getHeader(name: string): string | undefined;
+  getHeaders(): Readonly<Record<string, HeaderValue>>;
+  /** rewrite, access, header_filter. */
+  setStatus(status: number): void;
+  setHeader(name: string, value: HeaderValue): void;
+  addHeader(name: string, value: string): void;
+  clearHeader(name: string): void;
+}
+
+/** What goes upstream. rewrite/access. */
+export interface PdkServiceRequest {
+  /** The header as it will be sent upstream (the client's, unless a plugin changed it). */
+  getHeader(name: string): string | undefined;
+  setHeader(name: string, value: HeaderValue): void;
+  addHeader(name: string, value: string): void;
+  clearHeader(name: string): void;
+  setMethod(method: string): void;
+  /** Replaces the path sent upstream (after strip_path and the service path). */
+  setPath(path: string): void;
+  setRawQuery(query: string): void;
+  setQuery(query: Readonly<Record<string, string | readonly string[]>>): void;
+  setRawBody(body: Buffer | string): void;
+  /** JSON-encodes `body` (or urlencodes it for form content types) and sets Content-Type. */
+  setBody(body: unknown, contentType?: string): void;
+}
+
+export interface PdkClient {
+  /** The client address after `trusted_ips` / `real_ip_header`. All phases. */
+  getIp(): string;
+  /** Alias kept for Kong parity: the same as `getIp()` behind trusted proxies. */
+  getForwardedIp(): string;
+  getConsumer(): Consumer | undefined;
+  getCredential(): Credential | undefined;
+  /**
+   * Marks the request as authenticated (access). Sets the consumer-scoped plugin lookup and the
+   * X-Consumer-* headers sent upstream. `anonymous` sets X-Anonymous-Consumer.
+   */
+  authenticate(consumer: Consumer | undefined, credential: Credential | undefined, options?: { anonymous?: boolean }): void;
+  /** A consumer of the running config by id, or by username when `byUsername` (or as a fallback). */
+  loadConsumer(idOrUsername: string, byUsername?: boolean): Consumer | undefined;
+}
+
+export interface PdkRouter {
+  getRoute(): Route;
+  getService(): Service | undefined;
+}
+
+export interface PdkLog {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
