@@ -1,7 +1,8 @@
 import type { PluginDefinition } from '../contract.ts';
+import { plugin as jwt } from './jwt/index.ts';
 
 /**
  * Every bundled plugin, one folder each (`<name>/schema.ts`, `<name>/handler.ts`,
  * `<name>/index.ts` exporting `plugin`). `plugins = bundled` enables all of them.
  */
-export const BUNDLED_PLUGINS: readonly PluginDefinition[] = [];
+export const BUNDLED_PLUGINS: readonly PluginDefinition[] = [jwt];
