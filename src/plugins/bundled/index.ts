@@ -1,8 +1,11 @@
 import type { PluginDefinition } from '../contract.ts';
 import { plugin as jwt } from './jwt/index.ts';
+import { plugin as keyAuth } from './key-auth/index.ts';
+import { plugin as basicAuth } from './basic-auth/index.ts';
+import { plugin as acl } from './acl/index.ts';
 
 /**
  * Every bundled plugin, one folder each (`<name>/schema.ts`, `<name>/handler.ts`,
  * `<name>/index.ts` exporting `plugin`). `plugins = bundled` enables all of them.
  */
-export const BUNDLED_PLUGINS: readonly PluginDefinition[] = [jwt];
+export const BUNDLED_PLUGINS: readonly PluginDefinition[] = [jwt, keyAuth, basicAuth, acl];
