@@ -57,12 +57,15 @@ function decodeSegment(segment: string): Buffer | undefined {
   return Buffer.from(segment, 'base64url');
 }
 
+/** Invalid UTF-8 is refused rather than patched with U+FFFD. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function decodeJsonObject(segment: string): JsonObject | undefined {
   const bytes = decodeSegment(segment);
   if (!bytes) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    value = JSON.parse(UTF8.decode(bytes));
   } catch {
     return undefined;
   }
