@@ -4,7 +4,7 @@ import type { Snapshot } from '../config/types.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { ListenError } from '../gateway/listeners.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
-import { createBundledRegistry } from '../plugins/registry.ts';
+import { createBundledRegistry, type PluginRegistry } from '../plugins/registry.ts';
 import { VERSION } from '../version.ts';
 
 export interface StartIo {
@@ -25,7 +25,8 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
     return 1;
   }
   const configPath = settings.declarative_config;
-  const initial = await loadSnapshot(configPath);
+  const registry = createBundledRegistry();
+  const initial = await loadSnapshot(configPath, registry);
   if (!initial.ok) {
     for (const line of initial.errors) io.err(line);
     return 1;
@@ -38,6 +39,7 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
       listen: { proxy: settings.proxy_listen, admin: settings.admin_listen, internal: settings.internal_listen, status: settings.status_listen },
       internalAccess: { allow: settings.internal_allow, ...(settings.internal_token ? { token: settings.internal_token } : {}) },
       snapshot: initial.snapshot,
+      registry,
       trustedIps: settings.trusted_ips,
       realIpHeader: settings.real_ip_header,
       realIpRecursive: settings.real_ip_recursive,
@@ -65,12 +67,17 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
       });
     };
     const reload = () => {
-      void loadSnapshot(configPath).then((result) => {
+      void loadSnapshot(configPath, registry).then((result) => {
         if (!result.ok) {
           logger.error({ event: 'reload_failed', code: 'CONFIG_INVALID', errors: result.errors }, 'reload rejected; keeping the running config');
           return;
         }
-        gateway.reload(result.snapshot);
+        try {
+          gateway.reload(result.snapshot);
+        } catch (error) {
+          logger.error({ event: 'reload_failed', code: 'CONFIG_INVALID', errors: [(error as Error).message] }, 'reload rejected; keeping the running config');
+          return;
+        }
         logger.info({ event: 'reloaded', config_hash: result.snapshot.hash }, 'configuration reloaded');
       });
     };
@@ -82,8 +89,7 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
 
 type SnapshotResult = { ok: true; snapshot: Snapshot } | { ok: false; errors: string[] };
 
-async function loadSnapshot(path: string | undefined): Promise<SnapshotResult> {
-  const registry = createBundledRegistry();
+async function loadSnapshot(path: string | undefined, registry: PluginRegistry): Promise<SnapshotResult> {
   const result = path
     ? await loadDeclarativeFile(path, { registry })
     : loadDeclarativeConfig('_format_version: "3.0"\n', { filename: '(empty)', registry });

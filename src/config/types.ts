@@ -74,6 +74,8 @@ export interface PluginInstance {
   readonly protocols: readonly RouteProtocol[];
   readonly enabled: boolean;
   readonly ordering?: PluginOrdering;
+  /** Route and service ids this (global or service-wide) instance does not apply to. */
+  readonly exclude?: { readonly routes: readonly string[]; readonly services: readonly string[] };
   readonly tags: readonly string[];
 }
 

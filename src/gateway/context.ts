@@ -1,10 +1,36 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Consumer, Credential } from '../config/types.ts';
 import type { RouteMatch } from '../router/types.ts';
+import type { HeaderEdit, OutHeaders } from './header-edits.ts';
 import type { RuntimeState } from './state.ts';
+
+/** The response as plugins see it in header_filter / body_filter / log. */
+export interface ResponseState {
+  status: number;
+  headers: OutHeaders;
+  readonly source: 'service' | 'exit' | 'error';
+}
+
+/** An answer a plugin gave with `kong.response.exit`. */
+export interface PluginExit {
+  readonly status: number;
+  readonly headers: OutHeaders;
+  readonly body: Buffer;
+}
+
+/** Changes plugins made to what goes upstream (`kong.service.request.*`). */
+export interface UpstreamEdits {
+  headers: HeaderEdit[];
+  method?: string;
+  path?: string;
+  rawQuery?: string;
+  body?: Buffer;
+}
 
 /**
  * One proxied request as it moves through the phases. Built once per request; the snapshot it
  * captured at the start (`state`) stays its view of the config even if a reload happens mid-way.
+ * Fields below `match` are only touched when the route has plugins.
  */
 export interface RequestContext {
   readonly id: string;
@@ -23,8 +49,18 @@ export interface RequestContext {
   readonly host: string;
   readonly port: number;
   match?: RouteMatch;
-  /** Set by a plugin (`response.exit`) or the gateway when the request is answered early. */
-  exited: boolean;
+  /** Set when a plugin answered the request itself; the upstream is never called then. */
+  exit?: PluginExit;
+  consumer?: Consumer;
+  credential?: Credential;
+  anonymous?: boolean;
+  upstreamEdits?: UpstreamEdits;
+  /** The request body, once a plugin asked for it (it is then sent upstream from here). */
+  body?: Buffer;
+  /** Response headers plugins set before there was a response (rewrite/access). */
+  responseEdits?: HeaderEdit[];
+  /** The response while header_filter, body_filter and log run. */
+  response?: ResponseState;
   /** Shared between plugins of one request, as Kong's `kong.ctx.shared`. */
   readonly shared: Record<string, unknown>;
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Snapshot } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { PluginRegistry } from '../plugins/registry.ts';
 import { createUpstreamClient, type UpstreamClient } from '../proxy/index.ts';
 import { createAdminHandler, createStatusHandler } from './admin-handler.ts';
 import { createInternalHandler, type InternalAccess } from './internal-handler.ts';
@@ -19,6 +20,8 @@ export interface GatewayOptions {
   /** Who may reach the internal listener (allow-list, optional bearer token). */
   readonly internalAccess: InternalAccess;
   readonly snapshot: Snapshot;
+  /** The enabled plugins the snapshot was validated against. */
+  readonly registry: PluginRegistry;
   readonly trustedIps: readonly string[];
   readonly realIpHeader: string;
   readonly realIpRecursive: boolean;
@@ -52,7 +55,7 @@ export class Gateway {
   private connections = 0;
 
   private constructor(private readonly options: GatewayOptions) {
-    this.state = buildRuntimeState(options.snapshot);
+    this.state = buildRuntimeState(options.snapshot, options.registry, options.logger);
     this.upstream = createUpstreamClient(options.probeIntervalMs === undefined ? {} : { probeIntervalMs: options.probeIntervalMs });
   }
 
@@ -79,9 +82,12 @@ export class Gateway {
     return this.state;
   }
 
-  /** Swaps in a new config. Requests in flight finish on the state they started with. */
+  /**
+   * Swaps in a new config. Requests in flight finish on the state they started with. Throws
+   * (keeping the old config) when a plugin cannot compile the new one.
+   */
   reload(snapshot: Snapshot): void {
-    this.state = buildRuntimeState(snapshot);
+    this.state = buildRuntimeState(snapshot, this.options.registry, this.options.logger);
     this.upstream.retainUpstreams([...snapshot.upstreams.values()].map((upstream) => upstream.id));
   }
 

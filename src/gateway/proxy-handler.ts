@@ -1,26 +1,22 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import type { Duplex, Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.ts';
-import {
-  createTrustedIps,
-  downstreamResponseHeaderList,
-  resolveClientIp,
-  upstreamRequestHeaders,
-  type UpstreamClient,
-} from '../proxy/index.ts';
-import type { HashInputs, UpstreamRequest } from '../proxy/types.ts';
-import { UpstreamCancel, type BodyFlow, type ResponseSink, type UpstreamResponseHead } from '../proxy/upstream-client.ts';
+import { RequestPdk } from '../plugins/pdk/request-pdk.ts';
+import { createTrustedIps, downstreamResponseHeaderList, downstreamResponseHeaders, resolveClientIp, type UpstreamClient } from '../proxy/index.ts';
+import { UpstreamCancel, type UpstreamResponseHead } from '../proxy/upstream-client.ts';
 import { normalizePath, splitRequestTarget } from '../router/normalize.ts';
-import { buildUpstreamPath } from '../router/upstream-path.ts';
 import { VERSION } from '../version.ts';
 import { BodyLimit } from './body-limit.ts';
 import type { RequestContext } from './context.ts';
-import { GatewayError } from './errors.ts';
-import { runPhase } from './phases.ts';
+import { GATEWAY_ERRORS, GatewayError, errorBody } from './errors.ts';
+import { applyHeaderEdits, type OutHeaders } from './header-edits.ts';
+import { PluginFailure, PluginRun } from './plugin-run.ts';
 import { sendError, writeErrorToSocket } from './respond.ts';
+import { ResponseWriter } from './response-writer.ts';
 import type { RuntimeState } from './state.ts';
+import { buildUpstreamRequest, requestBody } from './upstream-request.ts';
 
 export interface ProxyHandlerDeps {
   readonly getState: () => RuntimeState;
@@ -51,31 +47,15 @@ function nextRequestId(): string {
   return `${REQUEST_ID_PREFIX}-${requestSequence.toString(36)}`;
 }
 
-/** Consistent-hashing inputs; the query is parsed only if a `hash_on: query_arg` asks for it. */
-class RequestHashInputs implements HashInputs {
-  private parsedQuery: URLSearchParams | undefined;
-
-  constructor(
-    readonly clientIp: string,
-    readonly headers: IncomingMessage['headers'],
-    readonly path: string,
-    private readonly rawQuery: string,
-    readonly uriCaptures: Readonly<Record<string, string>>,
-  ) {}
-
-  get query(): URLSearchParams {
-    this.parsedQuery ??= new URLSearchParams(this.rawQuery);
-    return this.parsedQuery;
-  }
-}
-
 /**
- * The proxy listener's request lifecycle: normalize → route → rewrite/access → terminator
- * (proxy to the service) → header_filter/body_filter while streaming → log.
- * Every failure goes through one path: a {@link GatewayError} becomes its JSON answer.
+ * The proxy listener's request lifecycle: normalize → route → rewrite/access (plugins) →
+ * terminator (a plugin's answer, or the proxy to the service) → header_filter/body_filter
+ * while streaming → log. Every failure goes through one path, `fail`: a GatewayError becomes
+ * its JSON answer, anything else a logged 500.
  */
 export function createProxyHandler(deps: ProxyHandlerDeps) {
   const trusted = createTrustedIps([...deps.trustedIps]);
+  const pdkOptions = { logger: deps.logger, maxBodySize: deps.clientMaxBodySize };
 
   function createContext(req: IncomingMessage, res: ServerResponse): RequestContext {
     const state = deps.getState();
@@ -96,7 +76,6 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       hasQueryMark,
       host,
       port,
-      exited: false,
       shared: {},
     };
   }
@@ -111,74 +90,34 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       scheme: ctx.scheme,
     });
     if (!match) throw new GatewayError('NO_ROUTE');
+    if (match.httpsRedirect && match.route.https_redirect_status_code === 426) throw new GatewayError('HTTPS_REQUIRED');
     ctx.match = match;
     return match;
   }
 
-  function buildUpstreamRequest(ctx: RequestContext, body: Readable | null, upgrade: boolean): UpstreamRequest {
-    const match = ctx.match;
-    const service = match?.service;
-    if (!match || !service) throw new GatewayError('NO_SERVICE');
-    const upstream = ctx.state.snapshot.upstreams.get(service.host);
-    const upstreamPath = buildUpstreamPath(service, match.route, match, ctx.path);
-    const pathAndQuery = ctx.hasQueryMark ? `${upstreamPath}?${ctx.query}` : upstreamPath;
-    const peerIp = ctx.req.socket.remoteAddress ?? '';
-    const headers = upstreamRequestHeaders({
-      headers: ctx.req.headers,
-      peerIp,
-      peerTrusted: !trusted.empty && trusted.isTrusted(peerIp),
-      clientIp: ctx.clientIp,
-      scheme: ctx.scheme,
-      listenerPort: ctx.req.socket.localPort ?? 0,
-      path: ctx.path,
-      strippedPrefix: match.route.strip_path ? match.matchedPath : undefined,
-      preserveHost: match.route.preserve_host,
-      service,
-      upstream,
-      upgrade,
-    });
-    return {
-      method: ctx.req.method ?? 'GET',
-      pathAndQuery,
-      headers,
-      body,
-      service,
-      upstream,
-      // Only an Upstream's balancer hashes; a plain service host needs no inputs.
-      hashInputs:
-        upstream === undefined ? undefined : new RequestHashInputs(ctx.clientIp, ctx.req.headers, ctx.path, ctx.query, match.uriCaptures.named),
-    };
-  }
-
-  /** The request body as a stream to forward, limited when a limit is configured. */
-  function requestBody(req: IncomingMessage): Readable | null {
-    const length = req.headers['content-length'];
-    const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-    if (!hasBody) {
-      req.resume();
-      return null;
-    }
-    const limit = deps.clientMaxBodySize;
-    if (limit === 0) return req;
-    if (length !== undefined && Number(length) > limit) throw new GatewayError('BODY_TOO_LARGE');
-    const limited = new BodyLimit(limit);
-    req.on('error', (error) => limited.destroy(error));
-    return req.pipe(limited);
-  }
-
-  function httpsRedirect(ctx: RequestContext): void {
-    const route = ctx.match?.route;
-    if (!route || !ctx.match?.httpsRedirect) return;
-    const status = route.https_redirect_status_code;
-    if (status === 426) throw new GatewayError('HTTPS_REQUIRED');
-    const location = `https://${ctx.host}${ctx.req.url ?? '/'}`;
-    ctx.res.writeHead(status, { location, 'content-length': 0 });
+  /** An https-only route reached over plain HTTP with a redirect code: answer the redirect. */
+  function redirectToHttps(ctx: RequestContext): boolean {
+    if (!ctx.match?.httpsRedirect) return false;
+    ctx.res.writeHead(ctx.match.route.https_redirect_status_code, { location: `https://${ctx.host}${ctx.req.url ?? '/'}`, 'content-length': 0 });
     ctx.res.end();
-    ctx.exited = true;
+    return true;
   }
 
-  async function proxy(ctx: RequestContext, hooks: ReturnType<RuntimeState['hooksFor']>): Promise<void> {
-    const body = requestBody(ctx.req);
+  /** A response the gateway or a plugin makes itself, through header_filter/body_filter. */
+  async function respond(ctx: RequestContext, run: PluginRun | undefined, status: number, headers: OutHeaders, body: Buffer, source: 'exit' | 'error') {
+    if (run) {
+      ctx.response = { status, headers: applyHeaderEdits(headers, ctx.responseEdits ?? []), source };
+      if (run.hasHeaderFilter) await run.headerFilter();
+      if (run.hasBodyFilter) body = Buffer.concat([run.bodyFilter(body, false), run.bodyFilter(Buffer.alloc(0), true)]);
+      ({ status, headers } = ctx.response);
+    }
+    headers['content-length'] = String(body.length);
+    ctx.res.writeHead(status, headers);
+    ctx.res.end(body);
+  }
+
+  async function proxy(ctx: RequestContext, run: PluginRun | undefined): Promise<void> {
+    const body = requestBody(ctx, deps.clientMaxBodySize);
     const cancel = new UpstreamCancel();
     // One listener serves the whole exchange: a client that leaves early cancels the upstream
     // request (or its body, once streaming), and the close after a finished response ends it.
@@ -188,15 +127,19 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
         resolve();
       });
     });
-    const writer = new ResponseWriter(ctx, hooks.header_filter.length > 0);
+    const writer = new ResponseWriter(ctx, (head) => writeProxiedHead(ctx, head), run !== undefined);
     try {
-      await deps.upstream.forward(buildUpstreamRequest(ctx, body, false), writer, cancel);
+      await deps.upstream.forward(buildUpstreamRequest(ctx, trusted, body, { upgrade: false, withPlugins: run !== undefined }), writer, cancel);
     } catch (error) {
       if (body instanceof BodyLimit && body.tripped) throw new GatewayError('BODY_TOO_LARGE');
       throw error;
     }
-    if (hooks.header_filter.length > 0) {
-      await runPhase(hooks.header_filter, ctx);
+    if (run && writer.head) {
+      ctx.response = { status: writer.head.status, headers: proxiedHeaders(ctx, writer.head), source: 'service' };
+      applyHeaderEdits(ctx.response.headers, ctx.responseEdits ?? []);
+      if (run.hasHeaderFilter) await run.headerFilter();
+      if (run.hasBodyFilter) writer.filter = (chunk, eof) => run.bodyFilter(chunk, eof);
+      ctx.res.writeHead(ctx.response.status, ctx.response.headers);
       writer.release();
     }
     await closed;
@@ -204,52 +147,75 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let ctx: RequestContext | undefined;
+    let run: PluginRun | undefined;
     try {
       if (deps.isStopping()) res.setHeader('connection', 'close');
       ctx = createContext(req, res);
       const match = route(ctx);
-      httpsRedirect(ctx);
-      if (ctx.exited) return;
-      const hooks = ctx.state.hooksFor(match);
-      // Empty phases are skipped rather than awaited: each await costs a promise and a tick.
-      if (hooks.rewrite.length > 0) await runPhase(hooks.rewrite, ctx);
-      if (!ctx.exited && hooks.access.length > 0) await runPhase(hooks.access, ctx);
-      if (!ctx.exited) await proxy(ctx, hooks);
-      if (hooks.log.length > 0) await runPhase(hooks.log, ctx);
+      if (redirectToHttps(ctx)) return;
+      const chain = ctx.state.plugins.forRoute(match.route, match.service);
+      if (!chain.empty) {
+        run = new PluginRun(ctx, chain, new RequestPdk(ctx, pdkOptions), deps.logger);
+        await run.rewrite();
+        if (!ctx.exit) await run.access();
+      }
+      if (ctx.exit) await respond(ctx, run, ctx.exit.status, { ...ctx.exit.headers }, ctx.exit.body, 'exit');
+      else await proxy(ctx, run);
     } catch (error) {
-      fail(res, error, ctx?.id);
+      await fail(ctx, res, run, error);
     }
+    if (run) await run.log();
   }
 
-  function fail(res: ServerResponse, error: unknown, requestId: string | undefined): void {
+  async function fail(ctx: RequestContext | undefined, res: ServerResponse, run: PluginRun | undefined, error: unknown): Promise<void> {
     // The client went away (nginx's 499): nobody is left to answer and nothing went wrong here.
     if (res.destroyed || res.socket?.destroyed) return;
-    if (error instanceof GatewayError) {
-      // An unread request body would be parsed as the next request: close instead.
-      const headers: Record<string, string> = error.code === 'BODY_TOO_LARGE' ? { connection: 'close' } : {};
-      sendError(res, error.code, requestId, headers);
-      return;
+    if (res.headersSent) return void res.destroy();
+    const code = error instanceof GatewayError ? error.code : 'INTERNAL';
+    if (code === 'INTERNAL') {
+      const plugin = error instanceof PluginFailure ? { plugin: error.plugin, phase: error.phase } : {};
+      deps.logger.error({ err: error, request_id: ctx?.id, code: error instanceof PluginFailure ? 'PLUGIN_FAILED' : code, ...plugin }, 'request failed');
     }
-    deps.logger.error({ err: error, request_id: requestId, code: 'INTERNAL' }, 'request failed');
-    sendError(res, 'INTERNAL', requestId);
+    // An unread request body would be parsed as the next request: close instead.
+    const extra: Record<string, string> = code === 'BODY_TOO_LARGE' ? { connection: 'close' } : {};
+    // The plugins that ran also see error answers in header_filter (cors on a 502), unless a
+    // plugin is what failed.
+    if (!ctx || !run || error instanceof PluginFailure) return sendError(res, code, ctx?.id, extra);
+    const headers: OutHeaders = { 'content-type': 'application/json; charset=utf-8', ...extra };
+    try {
+      await respond(ctx, run, GATEWAY_ERRORS[code].status, headers, Buffer.from(errorBody(code, ctx.id)), 'error');
+    } catch (filterError) {
+      deps.logger.error({ err: filterError, request_id: ctx.id, code: 'PLUGIN_FAILED' }, 'header_filter failed on an error response');
+      if (!res.headersSent) sendError(res, code, ctx.id, extra);
+    }
   }
 
   async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     let ctx: RequestContext | undefined;
+    let run: PluginRun | undefined;
+    // Upgrades come without a response object; one bound to the socket keeps a single error
+    // path and lets plugins answer an upgrade like any other request.
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as Socket);
+    res.once('finish', () => socket.end());
     try {
-      // Upgrades come without a response object; one bound to the socket keeps a single
-      // error path (and lets plugins answer upgrades like any other request).
-      const res = new ServerResponse(req);
-      res.shouldKeepAlive = false;
-      res.assignSocket(socket as Socket);
-      res.once('finish', () => socket.end());
       ctx = createContext(req, res);
-      route(ctx);
-      if (ctx.match?.httpsRedirect) throw new GatewayError('HTTPS_REQUIRED');
+      const match = route(ctx);
+      if (match.httpsRedirect) throw new GatewayError('HTTPS_REQUIRED');
+      const chain = ctx.state.plugins.forRoute(match.route, match.service);
+      if (!chain.empty) {
+        run = new PluginRun(ctx, chain, new RequestPdk(ctx, pdkOptions), deps.logger);
+        await run.rewrite();
+        if (!ctx.exit) await run.access();
+      }
+      if (ctx.exit) return await respond(ctx, run, ctx.exit.status, { ...ctx.exit.headers }, ctx.exit.body, 'exit');
+      res.detachSocket(socket as Socket);
       deps.trackUpgrade(socket);
-      await deps.upstream.upgrade(buildUpstreamRequest(ctx, null, true), { req, socket, head, requestId: ctx.id });
+      const request = buildUpstreamRequest(ctx, trusted, null, { upgrade: true, withPlugins: run !== undefined });
+      await deps.upstream.upgrade(request, { req, socket, head, requestId: ctx.id });
     } catch (error) {
-      if (ctx) return fail(ctx.res, error, ctx.id);
+      if (res.socket) return fail(ctx, res, run, error);
       writeErrorToSocket(socket, error instanceof GatewayError ? error.code : 'INTERNAL');
     }
   }
@@ -260,62 +226,23 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
   };
 }
 
-/**
- * Writes the upstream response to the client as it arrives: the head at once, then each body
- * chunk, pausing the upstream while the client's socket is full. Cheaper than a Readable plus
- * `pipeline()` per response (streams, end-of-stream watchers, an AbortController and a
- * DOMException each time). While header_filter hooks run, the body is held back (the upstream
- * stays paused, so at most one chunk waits here).
- */
-class ResponseWriter implements ResponseSink {
-  private held: Buffer[] | undefined;
-  private heldEnd = false;
-  private flow: BodyFlow | undefined;
-  private readonly onDrain = (): void => this.flow?.resume();
+/** Fast path (no plugins): the upstream head straight to the client as a flat list. */
+function writeProxiedHead(ctx: RequestContext, head: UpstreamResponseHead): void {
+  const headers = downstreamResponseHeaderList(head.headers, VIA, LATENCY_HEADERS);
+  headers.push('x-kong-upstream-latency', String(Math.round(head.latencyMs)), 'x-kong-proxy-latency', String(proxyLatency(ctx, head)));
+  ctx.res.writeHead(head.status, headers);
+}
 
-  constructor(
-    private readonly ctx: RequestContext,
-    holdBody: boolean,
-  ) {
-    if (holdBody) this.held = [];
-  }
+/** With plugins: the same headers as an object header_filter can change. */
+function proxiedHeaders(ctx: RequestContext, head: UpstreamResponseHead): OutHeaders {
+  const headers = downstreamResponseHeaders(head.headers, { via: VIA });
+  headers['x-kong-upstream-latency'] = String(Math.round(head.latencyMs));
+  headers['x-kong-proxy-latency'] = String(proxyLatency(ctx, head));
+  return headers;
+}
 
-  start(head: UpstreamResponseHead, flow: BodyFlow): void {
-    this.flow = flow;
-    const headers = downstreamResponseHeaderList(head.headers, VIA, LATENCY_HEADERS);
-    const proxyLatency = Math.max(0, Math.round(performance.now() - this.ctx.startedAt - head.latencyMs));
-    headers.push('x-kong-upstream-latency', String(Math.round(head.latencyMs)), 'x-kong-proxy-latency', String(proxyLatency));
-    this.ctx.res.writeHead(head.status, headers);
-  }
-
-  write(chunk: Buffer): boolean {
-    if (this.held !== undefined) {
-      this.held.push(chunk);
-      return false;
-    }
-    if (this.ctx.res.write(chunk)) return true;
-    this.ctx.res.once('drain', this.onDrain);
-    return false;
-  }
-
-  end(): void {
-    if (this.held !== undefined) this.heldEnd = true;
-    else this.ctx.res.end();
-  }
-
-  fail(error: Error): void {
-    if (!this.ctx.res.destroyed) this.ctx.res.destroy(error);
-  }
-
-  /** header_filter is done: let the held body through. */
-  release(): void {
-    const held = this.held ?? [];
-    this.held = undefined;
-    let flowing = true;
-    for (const chunk of held) flowing = this.write(chunk);
-    if (this.heldEnd) this.ctx.res.end();
-    else if (flowing) this.flow?.resume();
-  }
+function proxyLatency(ctx: RequestContext, head: UpstreamResponseHead): number {
+  return Math.max(0, Math.round(performance.now() - ctx.startedAt - head.latencyMs));
 }
 
 function splitHost(header: string | undefined, localPort: number): [string, number] {

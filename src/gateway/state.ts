@@ -1,7 +1,9 @@
 import type { Snapshot } from '../config/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import { PluginChain } from '../plugins/chain.ts';
+import type { PluginRegistry } from '../plugins/registry.ts';
 import { createRouter } from '../router/index.ts';
-import type { RouteMatch, Router } from '../router/types.ts';
-import { NO_HOOKS, type PhaseHooks } from './phases.ts';
+import type { Router } from '../router/types.ts';
 
 /**
  * Everything a request needs from the config, built once per snapshot and swapped as one
@@ -10,11 +12,11 @@ import { NO_HOOKS, type PhaseHooks } from './phases.ts';
 export interface RuntimeState {
   readonly snapshot: Snapshot;
   readonly router: Router;
-  /** The plugin hooks for a matched route (the plugin chain fills this in). */
-  hooksFor(match: RouteMatch): PhaseHooks;
+  /** Compiled plugin instances and the resolved chain per route. */
+  readonly plugins: PluginChain;
 }
 
-export function buildRuntimeState(snapshot: Snapshot): RuntimeState {
-  const router = createRouter(snapshot.routes, snapshot.services);
-  return { snapshot, router, hooksFor: () => NO_HOOKS };
+/** Throws when a plugin's `compile` rejects its config; the caller keeps the old state then. */
+export function buildRuntimeState(snapshot: Snapshot, registry: PluginRegistry, logger: Logger): RuntimeState {
+  return { snapshot, router: createRouter(snapshot.routes, snapshot.services), plugins: PluginChain.build(snapshot, registry, logger) };
 }

@@ -36,6 +36,11 @@ export interface CompileEnv {
 export interface PluginHandler<Config = Record<string, unknown>, Compiled = Config> {
   readonly PRIORITY: number;
   readonly VERSION: string;
+  /**
+   * Checks that need no snapshot (templates parse, regexes compile), run by the config loader
+   * so mistakes are reported with the file position. Returns messages; empty when valid.
+   */
+  readonly validate?: (config: Config) => readonly string[];
   readonly compile?: (config: Config, env: CompileEnv) => Compiled;
   readonly rewrite?: (kong: Pdk, conf: Compiled) => void | Promise<void>;
   readonly access?: (kong: Pdk, conf: Compiled) => void | Promise<void>;

@@ -60,6 +60,9 @@ export class PluginRegistry {
     const value = Value.Default(entry.def.schema, Value.Clone(config ?? {}));
     const issues: PluginConfigIssue[] = schemaIssues(entry.check, value);
     if (issues.length > 0) return { ok: false, issues };
+    const validate = entry.def.handler.validate as ((config: unknown) => readonly string[]) | undefined;
+    const problems = validate?.(value) ?? [];
+    if (problems.length > 0) return { ok: false, issues: problems.map((message) => ({ path: [], message })) };
     return { ok: true, config: value as Record<string, unknown> };
   }
 }

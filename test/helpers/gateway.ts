@@ -1,12 +1,12 @@
 import { loadDeclarativeConfig, formatConfigError } from '../../src/config/load.ts';
 import { Gateway, type GatewayOptions } from '../../src/gateway/gateway.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
-import { createBundledRegistry } from '../../src/plugins/registry.ts';
+import { createBundledRegistry, type PluginRegistry } from '../../src/plugins/registry.ts';
 import type { Snapshot } from '../../src/config/types.ts';
 
 /** Loads kong.yml text or throws with every error formatted; for tests. */
-export function snapshotFrom(yaml: string): Snapshot {
-  const result = loadDeclarativeConfig(yaml, { filename: 'test.yml', registry: createBundledRegistry() });
+export function snapshotFrom(yaml: string, registry: PluginRegistry = createBundledRegistry()): Snapshot {
+  const result = loadDeclarativeConfig(yaml, { filename: 'test.yml', registry });
   if (!result.ok) throw new Error(result.errors.map(formatConfigError).join('\n'));
   return result.snapshot;
 }
@@ -21,10 +21,12 @@ export interface TestGateway {
 
 /** A gateway on 127.0.0.1:0 (proxy and admin; internal off) running the given kong.yml. */
 export async function startGateway(yaml: string, overrides: Partial<GatewayOptions> = {}): Promise<TestGateway> {
+  const registry = overrides.registry ?? createBundledRegistry();
   const gateway = await Gateway.start({
+    registry,
     listen: { proxy: [{ host: '127.0.0.1', port: 0 }], admin: [{ host: '127.0.0.1', port: 0 }], internal: [], status: [] },
     internalAccess: { allow: ['127.0.0.1/32', '::1/128'] },
-    snapshot: snapshotFrom(yaml),
+    snapshot: snapshotFrom(yaml, registry),
     trustedIps: [],
     realIpHeader: 'x-real-ip',
     realIpRecursive: false,

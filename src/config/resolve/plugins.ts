@@ -1,3 +1,4 @@
+import { findOrderingCycle, type OrderingNode } from '../../plugins/ordering.ts';
 import type { PluginRegistry } from '../../plugins/registry.ts';
 import type { Report } from '../check-route.ts';
 import type { EntityNode, PluginIn } from '../collect.ts';
@@ -28,7 +29,7 @@ export function resolvePlugins(
   ctx: ResolveContext,
 ): PluginInstance[] {
   const index = new EntityIndex<unknown>('plugins', ctx.sink);
-  const built: { plugin: PluginInstance; offset: number }[] = [];
+  const built: { plugin: PluginInstance; offset: number; node: EntityNode<PluginIn> }[] = [];
   for (const node of nodes) {
     const v = node.value;
     const entity = label('plugin', v.name);
@@ -53,6 +54,7 @@ export function resolvePlugins(
       continue;
     }
     built.push({
+      node,
       offset: node.offset,
       plugin: {
         id: node.id,
@@ -63,11 +65,39 @@ export function resolvePlugins(
         protocols: (v.protocols ?? [...PLUGIN_DEFAULT_PROTOCOLS]) as RouteProtocol[],
         enabled: v.enabled ?? true,
         ...(v.ordering ? { ordering: v.ordering } : {}),
+        ...(v.exclude ? { exclude: resolveExclude(node, scope, indexes, report) } : {}),
         tags: v.tags ?? [],
       },
     });
   }
+  rejectOrderingCycles(built, registry, ctx);
   return built.sort((a, b) => a.offset - b.offset).map((b) => b.plugin);
+}
+
+/** `ordering` constraints of all instances together must not form a cycle (it could never run). */
+function rejectOrderingCycles(built: readonly { plugin: PluginInstance; node: EntityNode<PluginIn> }[], registry: PluginRegistry, ctx: ResolveContext): void {
+  const nodes = built.map(({ plugin }) => ({
+    name: plugin.name,
+    priority: registry.get(plugin.name)?.PRIORITY ?? 0,
+    before: plugin.ordering?.before?.access ?? [],
+    after: plugin.ordering?.after?.access ?? [],
+  }));
+  const cycle = findOrderingCycle(mergeByName(nodes));
+  if (!cycle) return;
+  const culprit = built.find(({ plugin }) => plugin.ordering !== undefined && cycle.includes(plugin.name));
+  if (culprit) ctx.reportFor(culprit.node, label('plugin', culprit.plugin.name))(['ordering'], `plugin ordering has a cycle: ${cycle.join(' → ')}`);
+}
+
+/** One graph node per plugin name, with the constraints of all its instances. */
+function mergeByName(nodes: readonly OrderingNode[]): OrderingNode[] {
+  const merged = new Map<string, { name: string; priority: number; before: string[]; after: string[] }>();
+  for (const node of nodes) {
+    const entry = merged.get(node.name) ?? { name: node.name, priority: node.priority, before: [], after: [] };
+    entry.before.push(...(node.before ?? []));
+    entry.after.push(...(node.after ?? []));
+    merged.set(node.name, entry);
+  }
+  return [...merged.values()];
 }
 
 /** The ids the plugin is scoped to: its parent's, then each reference; `complete` is false if one dangles. */
@@ -90,6 +120,20 @@ function resolveScope(node: EntityNode<PluginIn>, indexes: ScopeIndexes, report:
     }
   }
   return { scope, complete };
+}
+
+/** `exclude` references resolved to ids; excluding from a route-scoped instance is meaningless. */
+function resolveExclude(node: EntityNode<PluginIn>, scope: Scope, indexes: ScopeIndexes, report: Report): { routes: string[]; services: string[] } {
+  const exclude = node.value.exclude ?? {};
+  if (scope.route !== undefined) report(['exclude'], 'exclude only applies to global or service-wide plugins, not to a plugin on a route');
+  const resolveAll = (field: 'routes' | 'services', refs: readonly (string | { id: string })[] = []) =>
+    refs.flatMap((ref, i) => {
+      const target = indexes[field].resolve(ref, ['name']);
+      if (target) return [target.id];
+      report(['exclude', field, i], invalidReference(field === 'routes' ? 'route' : 'service', ref));
+      return [];
+    });
+  return { routes: resolveAll('routes', exclude.routes), services: resolveAll('services', exclude.services) };
 }
 
 /** Kong's cache_key (name, route, service, consumer): one instance per plugin per scope. */

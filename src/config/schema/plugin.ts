@@ -2,14 +2,20 @@ import { Type, type TProperties } from '@sinclair/typebox';
 import { BaseFields, entity, ForeignRef, OneOf, PROTOCOLS } from './common.ts';
 
 /**
- * Plugin instances. `ordering` is Sluice's (Kong sells it as Enterprise): names of plugins
- * this one must run before / after in the `access` phase.
+ * Plugin instances. Two fields are Sluice's: `ordering` (Kong sells it as Enterprise): names
+ * of plugins this one must run before / after in the `access` phase; and `exclude`: routes
+ * and services (by name or id) a global or service-wide plugin does not apply to.
  */
 
 const PhaseList = Type.Object({ access: Type.Optional(Type.Array(Type.String({ minLength: 1 }))) }, { additionalProperties: false });
 
 export const PluginOrderingSchema = Type.Object(
   { before: Type.Optional(PhaseList), after: Type.Optional(PhaseList) },
+  { additionalProperties: false },
+);
+
+export const PluginExcludeSchema = Type.Object(
+  { routes: Type.Optional(Type.Array(ForeignRef)), services: Type.Optional(Type.Array(ForeignRef)) },
   { additionalProperties: false },
 );
 
@@ -23,6 +29,7 @@ const PluginFields = {
   protocols: Type.Optional(Type.Array(OneOf(PROTOCOLS), { default: [...PLUGIN_DEFAULT_PROTOCOLS] })),
   enabled: Type.Optional(Type.Boolean({ default: true })),
   ordering: Type.Optional(PluginOrderingSchema),
+  exclude: Type.Optional(PluginExcludeSchema),
 } satisfies TProperties;
 
 export type PluginParent = 'route' | 'service' | 'consumer';
