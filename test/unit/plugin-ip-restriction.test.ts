@@ -84,7 +84,7 @@ describe('ip-restriction matcher (property: agrees with node:net BlockList)', ()
             const parsed = parseIp(probeText);
             assert.ok(parsed, probeText);
             assert.equal(matcher.contains(parsed), expected, `${probeText} in [${written.join(', ')}]`);
-            stats[expected ? 1 : 0]++;
+            stats[expected ? 1 : 0]! += 1;
           }
         },
       ),
