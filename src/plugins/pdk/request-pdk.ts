@@ -37,9 +37,8 @@ export class RequestPdk implements Pdk {
     readonly context: RequestContext,
     options: PdkOptions,
   ) {
-    const pdk = this;
     const ctx = context;
-    const guard = (allowed: readonly PluginPhase[], what: string) => checkPhase(pdk.phase, allowed, what);
+    const guard = (allowed: readonly PluginPhase[], what: string) => checkPhase(this.phase, allowed, what);
     let query: Record<string, string | string[]> | undefined;
 
     this.request = {
@@ -52,7 +51,7 @@ export class RequestPdk implements Pdk {
       getPathWithQuery: () => (ctx.hasQueryMark ? `${ctx.path}?${ctx.query}` : ctx.path),
       getRawQuery: () => ctx.query,
       getQueryArg: (name) => {
-        const value = pdk.request.getQuery()[name];
+        const value = this.request.getQuery()[name];
         return typeof value === 'string' ? value : value?.[0];
       },
       getQuery: () => (query ??= parseQuery(ctx.query)),
@@ -66,7 +65,7 @@ export class RequestPdk implements Pdk {
       },
       getBody: async () => {
         guard(REQUEST_PHASES, 'kong.request.getBody');
-        return parseBody(await pdk.request.getRawBody(), firstHeader(ctx.req.headers, 'content-type'));
+        return parseBody(await this.request.getRawBody(), firstHeader(ctx.req.headers, 'content-type'));
       },
       getStartTime: () => performance.timeOrigin + ctx.startedAt,
     };
@@ -150,7 +149,7 @@ export class RequestPdk implements Pdk {
     };
 
     const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) =>
-      options.logger[level]({ ...fields, plugin: pdk.plugin, request_id: ctx.id }, message);
+      options.logger[level]({ ...fields, plugin: this.plugin, request_id: ctx.id }, message);
     this.log = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
   }
 
