@@ -33,7 +33,7 @@ describe('basic-auth access', () => {
   });
 
   test('a wrong password, an unknown user, no header: 401 Unauthorized with the Basic challenge', async () => {
-    for (const headers of [{ authorization: basic('bob:wrong') }, { authorization: basic('nobody:hunter2') }, {}]) {
+    for (const headers of [{ authorization: basic('bob:wrong') }, { authorization: basic('nobody:hunter2') }, {}] as Record<string, string>[]) {
       assert.deepEqual((await runAccess(plugin, compile(), snapshot, { headers })).exit, refused);
     }
   });
