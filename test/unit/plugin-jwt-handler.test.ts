@@ -31,7 +31,9 @@ consumers:
 
 function env(snap: Snapshot, memo = new Map<string, unknown>(), warnings: string[] = []): CompileEnv {
   const logger = silentLogger();
-  logger.warn = ((_fields: unknown, message: string) => warnings.push(message)) as typeof logger.warn;
+  logger.warn = ((_fields: unknown, message: string) => {
+    warnings.push(message);
+  }) as unknown as typeof logger.warn;
   return {
     snapshot: snap,
     instance: { id: 'jwt-1', name: 'jwt', config: {}, protocols: ['http'], enabled: true, tags: [] },
