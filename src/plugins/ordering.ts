@@ -51,12 +51,14 @@ export function findOrderingCycle(nodes: readonly OrderingNode[]): string[] | un
 
 /**
  * Names in access-phase order: PRIORITY order (higher first, then name), changed only as much
- * as the constraints require (Kahn's algorithm, always taking the highest-priority ready
- * plugin). Throws on a cycle; the config loader rejects cycles before this can happen.
+ * as the constraints require. Kahn's algorithm, taking among the ready plugins the one whose
+ * own priority, or that of a plugin waiting on it, is highest: a low-priority plugin that must
+ * run before a high-priority one moves up just ahead of it. Throws on a cycle; the config
+ * loader rejects cycles before this can happen.
  */
 export function accessOrder(nodes: readonly OrderingNode[]): string[] {
   const graph = edges(nodes);
-  const priority = new Map(nodes.map((n) => [n.name, n.priority]));
+  const priority = effectivePriorities(nodes, graph);
   const incoming = new Map<string, number>(nodes.map((n) => [n.name, 0]));
   for (const targets of graph.values()) for (const t of targets) incoming.set(t, (incoming.get(t) ?? 0) + 1);
   const byPriority = (a: string, b: string) => (priority.get(b) ?? 0) - (priority.get(a) ?? 0) || a.localeCompare(b);
@@ -74,4 +76,24 @@ export function accessOrder(nodes: readonly OrderingNode[]): string[] {
   }
   if (order.length !== nodes.length) throw new Error('plugin ordering has a cycle');
   return order;
+}
+
+/** Each plugin's priority raised to the highest priority of any plugin that must run after it. */
+function effectivePriorities(nodes: readonly OrderingNode[], graph: Map<string, Set<string>>): Map<string, number> {
+  const own = new Map(nodes.map((n) => [n.name, n.priority]));
+  const result = new Map<string, number>();
+  const visiting = new Set<string>();
+  const compute = (name: string): number => {
+    const known = result.get(name);
+    if (known !== undefined) return known;
+    if (visiting.has(name)) return own.get(name) ?? 0; // a cycle: accessOrder throws below
+    visiting.add(name);
+    let value = own.get(name) ?? 0;
+    for (const next of graph.get(name) ?? []) value = Math.max(value, compute(next));
+    visiting.delete(name);
+    result.set(name, value);
+    return value;
+  };
+  for (const node of nodes) compute(node.name);
+  return result;
 }
