@@ -8,9 +8,13 @@ import { plugin as correlationId } from './correlation-id/index.ts';
 import { plugin as requestTermination } from './request-termination/index.ts';
 import { plugin as requestTransformer } from './request-transformer/index.ts';
 import { plugin as responseTransformer } from './response-transformer/index.ts';
+import { plugin as ipRestriction } from './ip-restriction/index.ts';
+import { plugin as rateLimiting } from './rate-limiting/index.ts';
+import { plugin as requestSizeLimiting } from './request-size-limiting/index.ts';
+import { plugin as botDetection } from './bot-detection/index.ts';
 
 /**
  * Every bundled plugin, one folder each (`<name>/schema.ts`, `<name>/handler.ts`,
  * `<name>/index.ts` exporting `plugin`). `plugins = bundled` enables all of them.
  */
-export const BUNDLED_PLUGINS: readonly PluginDefinition[] = [jwt, keyAuth, basicAuth, acl, cors, correlationId, requestTermination, requestTransformer, responseTransformer];
+export const BUNDLED_PLUGINS: readonly PluginDefinition[] = [jwt, keyAuth, basicAuth, acl, cors, correlationId, requestTermination, requestTransformer, responseTransformer, ipRestriction, rateLimiting, requestSizeLimiting, botDetection];
