@@ -1,5 +1,5 @@
 import { formatConfigError, loadDeclarativeFile } from '../config/load.ts';
-import { createBundledRegistry } from '../plugins/registry.ts';
+import { createBundledRegistry, type PluginRegistry } from '../plugins/registry.ts';
 
 /**
  * `sluice config check <file>` (Kong's `kong config parse`): full validation of a declarative
@@ -10,8 +10,9 @@ import { createBundledRegistry } from '../plugins/registry.ts';
 export async function runConfigCheck(
   file: string,
   io: { out: (s: string) => void; err: (s: string) => void },
+  registry: PluginRegistry = createBundledRegistry(),
 ): Promise<number> {
-  const result = await loadDeclarativeFile(file, { registry: createBundledRegistry(), filename: file });
+  const result = await loadDeclarativeFile(file, { registry, filename: file });
   if (result.ok) {
     io.out(`ok: ${result.summary}`);
     return 0;

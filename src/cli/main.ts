@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { SETTINGS, SettingsError, resolveSettings, type SettingName } from '../config/settings.ts';
+import { loadPlugins, PluginLoadError } from '../plugins/load-plugins.ts';
 import { VERSION } from '../version.ts';
 import { runConfigCheck } from './config-check.ts';
 import { runStart } from './start.ts';
@@ -51,7 +52,20 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .command('check')
     .description('validate a kong.yml fully without starting; exit 1 and every error with file:line:column')
     .argument('<kong.yml>', 'declarative config file')
-    .action(async (file: string) => setExitCode(await runConfigCheck(file, { out, err })));
+    .option('--plugins <list>', 'plugins to validate against (SLUICE_PLUGINS, default bundled)')
+    .option('--plugins-path <dir>', 'folder of custom plugins (SLUICE_PLUGINS_PATH)')
+    .action(async (file: string, options: { plugins?: string; pluginsPath?: string }) => {
+      try {
+        const flags = { ...(options.plugins ? { plugins: options.plugins } : {}), ...(options.pluginsPath ? { plugins_path: options.pluginsPath } : {}) };
+        const settings = resolveSettings({ env: process.env, flags });
+        const registry = await loadPlugins(settings.plugins, settings.plugins_path);
+        setExitCode(await runConfigCheck(file, { out, err }, registry));
+      } catch (error) {
+        if (!(error instanceof SettingsError || error instanceof PluginLoadError)) throw error;
+        err(`sluice: ${error.message}`);
+        setExitCode(1);
+      }
+    });
 
   program
     .command('version')

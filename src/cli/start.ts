@@ -4,7 +4,8 @@ import type { Snapshot } from '../config/types.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { ListenError } from '../gateway/listeners.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
-import { createBundledRegistry, type PluginRegistry } from '../plugins/registry.ts';
+import { loadPlugins, PluginLoadError } from '../plugins/load-plugins.ts';
+import type { PluginRegistry } from '../plugins/registry.ts';
 import { VERSION } from '../version.ts';
 
 export interface StartIo {
@@ -25,7 +26,14 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
     return 1;
   }
   const configPath = settings.declarative_config;
-  const registry = createBundledRegistry();
+  let registry: PluginRegistry;
+  try {
+    registry = await loadPlugins(settings.plugins, settings.plugins_path);
+  } catch (error) {
+    if (!(error instanceof PluginLoadError)) throw error;
+    io.err(`sluice: ${error.message}`);
+    return 1;
+  }
   const initial = await loadSnapshot(configPath, registry);
   if (!initial.ok) {
     for (const line of initial.errors) io.err(line);
@@ -102,8 +110,5 @@ async function loadSnapshot(path: string | undefined, registry: PluginRegistry):
  */
 function unavailableSettings(settings: NodeSettings): string | undefined {
   if (settings.engine !== 'memory') return `engine '${settings.engine}' is not available in this version (only 'memory')`;
-  if (settings.plugins_path !== undefined || settings.plugins.some((name) => name !== 'bundled')) {
-    return 'custom plugins (plugins, plugins_path) are not available in this version';
-  }
   return undefined;
 }
