@@ -1,0 +1,194 @@
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Agent, request } from 'undici';
+import { startEchoServer, type TestServer } from '../helpers/servers.ts';
+import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { clock } from '../../src/plugins/bundled/rate-limiting/clock.ts';
+
+/** rate-limiting through real sockets, with the plugin's clock frozen and stepped by the test. */
+
+const config = (upstream: string) => `
+_format_version: "3.0"
+consumers:
+  - username: alice
+    keyauth_credentials: [{ key: alice-key }]
+  - username: bob
+    keyauth_credentials: [{ key: bob-key }]
+services:
+  - name: echo
+    url: ${upstream}
+    routes:
+      - name: minute
+        paths: [/minute]
+        plugins: [{ name: rate-limiting, config: { minute: 3 } }]
+      - name: two-windows
+        paths: [/two-windows]
+        plugins: [{ name: rate-limiting, config: { second: 1, hour: 2 } }]
+      - name: per-consumer
+        paths: [/per-consumer]
+        plugins:
+          - { name: key-auth }
+          - { name: rate-limiting, config: { minute: 1, limit_by: consumer } }
+      - name: hidden
+        paths: [/hidden]
+        plugins: [{ name: rate-limiting, config: { minute: 1, hide_client_headers: true, error_code: 503, error_message: Too busy } }]
+      - name: concurrent
+        paths: [/concurrent]
+        plugins: [{ name: rate-limiting, config: { minute: 10 } }]
+      - name: redis
+        paths: [/redis]
+        plugins: [{ name: rate-limiting, config: { minute: 1, policy: redis, redis: { host: redis.invalid } } }]
+      - name: sliding
+        paths: [/sliding]
+        plugins: [{ name: rate-limiting, config: { minute: 4, window_type: sliding } }]
+`;
+
+interface ErrorBody {
+  message: string;
+  request_id: string;
+}
+
+describe('rate-limiting plugin', () => {
+  let echo: TestServer;
+  let gw: TestGateway;
+  const realNow = clock.now;
+  let now = 0;
+
+  before(async () => {
+    echo = await startEchoServer();
+    gw = await startGateway(config(echo.url));
+  });
+  after(async () => {
+    await gw.close();
+    await echo.close();
+  });
+  beforeEach(() => {
+    clock.now = () => now;
+  });
+  afterEach(() => {
+    clock.now = realNow;
+  });
+
+  async function get(path: string, headers: Record<string, string> = {}) {
+    const res = await request(`${gw.proxyUrl}${path}`, { headers });
+    const text = await res.body.text();
+    return { status: res.statusCode, headers: res.headers, text };
+  }
+
+  test("three per minute: Kong's headers on the upstream's answers, then 429 with Retry-After; the next minute resets", async () => {
+    now = Date.UTC(2026, 5, 1, 10, 20, 30, 250);
+    for (const remaining of ['2', '1', '0']) {
+      const res = await get('/minute');
+      assert.equal(res.status, 200);
+      assert.equal(res.headers['x-ratelimit-limit-minute'], '3');
+      assert.equal(res.headers['x-ratelimit-remaining-minute'], remaining);
+      assert.equal(res.headers['ratelimit-limit'], '3');
+      assert.equal(res.headers['ratelimit-remaining'], remaining);
+      assert.equal(res.headers['ratelimit-reset'], '30');
+      assert.equal(res.headers['retry-after'], undefined);
+    }
+    const refused = await get('/minute');
+    assert.equal(refused.status, 429);
+    const body = JSON.parse(refused.text) as ErrorBody;
+    assert.equal(body.message, 'API rate limit exceeded');
+    assert.equal(typeof body.request_id, 'string');
+    assert.equal(refused.headers['retry-after'], '30');
+    assert.equal(refused.headers['x-ratelimit-remaining-minute'], '0');
+    now = Date.UTC(2026, 5, 1, 10, 21, 0, 0);
+    const next = await get('/minute');
+    assert.equal(next.status, 200);
+    assert.equal(next.headers['x-ratelimit-remaining-minute'], '2');
+    assert.equal(next.headers['ratelimit-reset'], '60');
+  });
+
+  test('every window is enforced; the most constrained one drives RateLimit-*', async () => {
+    now = Date.UTC(2026, 5, 1, 11, 0, 0, 0);
+    const first = await get('/two-windows');
+    assert.equal(first.headers['x-ratelimit-remaining-second'], '0');
+    assert.equal(first.headers['x-ratelimit-remaining-hour'], '1');
+    assert.equal(first.headers['ratelimit-limit'], '1');
+    assert.equal(first.headers['ratelimit-reset'], '1');
+    assert.equal((await get('/two-windows')).status, 429);
+    now += 1000;
+    const second = await get('/two-windows');
+    assert.equal(second.status, 200);
+    assert.equal(second.headers['ratelimit-limit'], '2');
+    assert.equal(second.headers['ratelimit-reset'], '3599');
+    now += 1000;
+    const third = await get('/two-windows');
+    assert.equal(third.status, 429);
+    assert.equal(third.headers['retry-after'], '3598');
+  });
+
+  test('limit_by consumer: each key-auth consumer has its own counter', async () => {
+    now = Date.UTC(2026, 5, 1, 12, 0, 0, 0);
+    assert.equal((await get('/per-consumer', { apikey: 'alice-key' })).status, 200);
+    assert.equal((await get('/per-consumer', { apikey: 'alice-key' })).status, 429);
+    assert.equal((await get('/per-consumer', { apikey: 'bob-key' })).status, 200);
+    // Unauthenticated requests stop at key-auth first.
+    assert.equal((await get('/per-consumer')).status, 401);
+  });
+
+  test('hide_client_headers, custom error code and message', async () => {
+    now = Date.UTC(2026, 5, 1, 13, 0, 0, 0);
+    const ok = await get('/hidden');
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers['x-ratelimit-limit-minute'], undefined);
+    assert.equal(ok.headers['ratelimit-remaining'], undefined);
+    const refused = await get('/hidden');
+    assert.equal(refused.status, 503);
+    assert.equal((JSON.parse(refused.text) as ErrorBody).message, 'Too busy');
+    assert.equal(refused.headers['retry-after'], undefined);
+  });
+
+  test('40 concurrent requests on 40 connections against a limit of 10: exactly 10 pass', async () => {
+    now = Date.UTC(2026, 5, 1, 14, 0, 30, 0);
+    const agent = new Agent({ connections: 40 });
+    try {
+      const statuses = await Promise.all(
+        Array.from({ length: 40 }, async () => {
+          const res = await request(`${gw.proxyUrl}/concurrent`, { dispatcher: agent });
+          await res.body.dump();
+          return res.statusCode;
+        }),
+      );
+      assert.equal(statuses.filter((s) => s === 200).length, 10);
+      assert.equal(statuses.filter((s) => s === 429).length, 30);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  test('policy redis is not available yet: fault_tolerant (the default) proxies without limiting', async () => {
+    now = Date.UTC(2026, 5, 1, 15, 0, 0, 0);
+    assert.equal((await get('/redis')).status, 200);
+    assert.equal((await get('/redis')).status, 200);
+  });
+
+  test('sliding window: half of the previous minute still counts 30 s later', async () => {
+    now = Date.UTC(2026, 5, 1, 16, 0, 50, 0);
+    for (let i = 0; i < 4; i++) assert.equal((await get('/sliding')).status, 200);
+    assert.equal((await get('/sliding')).status, 429);
+    now = Date.UTC(2026, 5, 1, 16, 1, 30, 0);
+    assert.equal((await get('/sliding')).status, 200);
+    assert.equal((await get('/sliding')).status, 200);
+    assert.equal((await get('/sliding')).status, 429);
+  });
+});
+
+describe('rate-limiting config errors', () => {
+  const bad = (config: string) => `
+_format_version: "3.0"
+services:
+  - name: s
+    url: http://127.0.0.1:9
+    routes: [{ paths: [/], plugins: [{ name: rate-limiting, config: ${config} }] }]
+`;
+
+  test("Kong's entity checks refuse the config", async () => {
+    await assert.rejects(startGateway(bad('{}')), /at least one of these fields must be non-empty/);
+    await assert.rejects(startGateway(bad('{ minute: 10, hour: 5 }')), /The limit for hour\(5\.0\) cannot be lower than the limit for minute\(10\.0\)/);
+    await assert.rejects(startGateway(bad('{ minute: 1, policy: redis, fault_tolerant: false, redis: { host: r } }')), /policy 'redis' is not available/);
+    await assert.rejects(startGateway(bad('{ minute: 1, window_type: rolling }')), /window_type/);
+  });
+});
