@@ -155,3 +155,43 @@ plugins:
     void faulty;
   });
 });
+
+describe('plugins on WebSocket upgrades', () => {
+  test('the chain runs before an upgrade: no key, no socket; a good key gets through with the consumer headers', async () => {
+    const { WebSocketServer, default: WebSocket } = await import('ws');
+    const { once } = await import('node:events');
+    const { startServer } = await import('../helpers/servers.ts');
+    const upstream = await startServer((_req, res) => res.end());
+    const wss = new WebSocketServer({ server: upstream.server });
+    wss.on('connection', (socket, req) => socket.send(`hello ${req.headers['x-consumer-username']}`));
+    const gw = await startGateway(`_format_version: "3.0"
+consumers:
+  - username: alice
+    keyauth_credentials: [{ key: alice-key }]
+services:
+  - name: ws
+    url: ${upstream.url}
+    routes:
+      - name: ws
+        paths: [/ws]
+        plugins: [{ name: key-auth }]
+`);
+    try {
+      const refused = new WebSocket(`ws://127.0.0.1:${gw.proxyPort}/ws`);
+      refused.on('error', () => {});
+      const [, res] = (await once(refused, 'unexpected-response')) as [unknown, { statusCode: number }];
+      assert.equal(res.statusCode, 401);
+      refused.terminate();
+
+      const client = new WebSocket(`ws://127.0.0.1:${gw.proxyPort}/ws?apikey=alice-key`);
+      const [message] = (await once(client, 'message')) as [Buffer];
+      assert.equal(String(message), 'hello alice');
+      client.close();
+      await once(client, 'close');
+    } finally {
+      wss.close();
+      await gw.close();
+      await upstream.close();
+    }
+  });
+});
