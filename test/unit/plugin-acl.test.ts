@@ -109,8 +109,16 @@ describe('acl config schema', () => {
     });
     assert.equal(registry.validateConfig('acl', { deny: ['a'], allow: null }).ok, true);
     assert.equal(registry.validateConfig('acl', { allow: ['a'], deny: [] }).ok, true);
-    for (const bad of [{}, { allow: ['a'], deny: ['b'] }, { allow: [] }, { deny: null }]) {
-      assert.equal(registry.validateConfig('acl', bad).ok, false, JSON.stringify(bad));
+    const atLeastOne = "at least one of these fields must be non-empty: 'config.allow', 'config.deny'";
+    const onlyOne = "only one of these fields must be non-empty: 'config.allow', 'config.deny'";
+    const cases: [Record<string, unknown>, string][] = [
+      [{}, atLeastOne],
+      [{ allow: [] }, atLeastOne],
+      [{ deny: null }, atLeastOne],
+      [{ allow: ['a'], deny: ['b'] }, onlyOne],
+    ];
+    for (const [bad, message] of cases) {
+      assert.deepEqual(registry.validateConfig('acl', bad), { ok: false, issues: [{ path: [], message }] }, JSON.stringify(bad));
     }
   });
 

@@ -1,7 +1,7 @@
 import type { CompileEnv } from '../../contract.ts';
 import type { Pdk } from '../../pdk/types.ts';
 import { groupIndexFor, type ConsumerGroups, type GroupIndex } from './group-index.ts';
-import type { Config } from './schema.ts';
+import { checkLists, type Config } from './schema.ts';
 
 /**
  * Kong's acl: allows or denies the authenticated consumer by its groups (`acls` credentials).
@@ -25,8 +25,13 @@ export interface Compiled {
   readonly verdicts: Map<string, boolean>;
 }
 
+/** Load-time check: exactly one of allow and deny lists groups. */
+export function validate(config: Config): readonly string[] {
+  return checkLists(config);
+}
+
 export function compile(config: Config, env: CompileEnv): Compiled {
-  const deny = config.deny !== undefined && config.deny !== null && config.deny.length > 0;
+  const deny = (config.deny?.length ?? 0) > 0;
   return {
     deny,
     groups: new Set((deny ? config.deny : config.allow) ?? []),
