@@ -150,14 +150,31 @@ describe('defaults', () => {
     const p = snapshot(fixture('valid', '03-nested-plugins.yml'));
     const keyAuth = p.plugins.find((x) => x.name === 'key-auth');
     assert.ok(keyAuth);
-    assert.deepEqual(keyAuth.config, { key_names: ['apikey', 'x-api-key'], hide_credentials: false });
+    assert.deepEqual(keyAuth.config, {
+      key_names: ['apikey', 'x-api-key'],
+      hide_credentials: false,
+      key_in_header: true,
+      key_in_query: true,
+      key_in_body: false,
+      run_on_preflight: true,
+    });
     assert.deepEqual(keyAuth.protocols, ['grpc', 'grpcs', 'http', 'https']);
     assert.equal(keyAuth.enabled, true);
     const cors = p.plugins.find((x) => x.name === 'cors');
     assert.ok(cors);
     assert.equal(cors.route ?? cors.service ?? cors.consumer, undefined, 'top-level plugin without refs is global');
     const serviceLimit = p.plugins.find((x) => x.name === 'rate-limiting' && x.service !== undefined);
-    assert.deepEqual(serviceLimit?.config, { minute: 100, policy: 'local', fault_tolerant: true });
+    assert.deepEqual(serviceLimit?.config, {
+      minute: 100,
+      policy: 'local',
+      limit_by: 'consumer',
+      fault_tolerant: true,
+      hide_client_headers: false,
+      error_code: 429,
+      error_message: 'API rate limit exceeded',
+      sync_rate: -1,
+      window_type: 'fixed',
+    });
     assert.deepEqual(p.plugins.map((x) => x.name), ['rate-limiting', 'key-auth', 'rate-limiting', 'cors'], 'file order');
   });
 });
