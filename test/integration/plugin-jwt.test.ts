@@ -65,6 +65,18 @@ services:
       - name: anon
         paths: [/anon]
         plugins: [{ name: jwt, config: { anonymous: guest } }]
+      - name: preflight
+        paths: [/preflight]
+        plugins: [{ name: jwt, config: { run_on_preflight: false } }]
+      - name: ghost
+        paths: [/ghost]
+        plugins: [{ name: jwt, config: { anonymous: ghost } }]
+      - name: templated
+        paths: [/templated]
+        plugins:
+          - name: jwt
+          - name: request-transformer
+            config: { add: { headers: ["x-sub:$(jwt.claims.sub)", "x-tenant:$(jwt.claims.org.tenant)"] } }
       - name: custom-header
         paths: [/custom]
         plugins: [{ name: jwt, config: { header_names: [x-token], realm: api } }]
@@ -212,6 +224,13 @@ consumers:
       assert.equal((await get('/default', { cookie: `crumble=${token}` })).json().message, 'Unauthorized');
     });
 
+    test('a later plugin reads the verified claims: request-transformer templates $(jwt.claims...)', async () => {
+      const r = await get('/templated', bearer(await alice({ org: { tenant: 't-7' } })));
+      assert.equal(r.status, 200);
+      assert.equal(upstream(r).headers['x-sub'], 'alice-sub');
+      assert.equal(upstream(r).headers['x-tenant'], 't-7');
+    });
+
     test('in a configured header, with the realm in the challenge', async () => {
       assert.equal((await get('/custom', { 'x-token': `Bearer ${await alice()}` })).status, 200);
       const none = await get('/custom', bearer(await alice()));
@@ -241,6 +260,14 @@ consumers:
       assert.equal(upstream(r).headers['x-consumer-username'], 'dave');
       // The same credential on a route without the flag uses the base64 text itself.
       assert.equal((await get('/default', bearer(token))).json().message, 'Invalid signature');
+    });
+
+    test('run_on_preflight false lets OPTIONS through; an anonymous consumer that does not exist is a 500', async () => {
+      assert.equal((await get('/preflight', {}, 'OPTIONS')).status, 200);
+      assert.equal((await get('/preflight')).status, 401);
+      const ghost = await get('/ghost');
+      assert.equal(ghost.status, 500);
+      assert.equal(ghost.json().message, 'An unexpected error occurred');
     });
 
     test('anonymous: a failed or missing token falls back to the anonymous consumer', async () => {

@@ -222,5 +222,9 @@ consumers:
     assert.deepEqual(validate({ maximum_expiration: 300, claims_to_verify: ['nbf'] }).length, 1);
     assert.deepEqual(validate({ maximum_expiration: 300, claims_to_verify: ['exp'] }), []);
     assert.deepEqual(validate({}), []);
+    assert.throws(
+      () => snapshotFrom('_format_version: "3.0"\nplugins:\n  - name: jwt\n    config: { maximum_expiration: 300 }\n'),
+      /config \(plugin "jwt"\): 'claims_to_verify' must contain 'exp' when 'maximum_expiration' is set/,
+    );
   });
 });
