@@ -16,6 +16,16 @@ import { parseJwt, verifyDecoded, type ClaimErrors, type RegisteredClaim } from 
  * Later plugins read the verified token and claims from `kong.ctx.shared`:
  * `authenticated_jwt_token` (Kong's name) and `jwt_claims` (Sluice's; templates use
  * `$(jwt.claims.sub)`).
+ *
+ * Where Sluice differs from Kong, on purpose:
+ * - no clock leeway for `exp`/`nbf`, as Kong OSS (no setting); `verify.ts` takes one for
+ *   callers that need it;
+ * - segments must be RFC 7515 base64url (Kong's decoder also takes `+`, `/`, `=`);
+ * - a header or claims segment that is JSON but not an object is "Bad token; invalid JSON",
+ *   a non-string key claim is "Invalid 'iss' in claims" (Kong errors or 500s on those);
+ * - a credential whose key cannot be used for its algorithm (wrong key type or curve, bad
+ *   base64 with `secret_is_base64`) answers "Invalid key/secret" and is logged once per
+ *   snapshot, where Kong would fail with a 500 per request.
  */
 
 export const PRIORITY = 1450;
