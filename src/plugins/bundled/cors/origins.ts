@@ -6,6 +6,9 @@ import { translatePcre } from '../../../config/route-regex.ts';
  * default port dropped, path ignored); anything else is a PCRE regex, anchored at both ends
  * (a leading `^` and trailing `$` are accepted), matched against the normalized origin — or
  * only against its host when the regex contains no `:` (`.*\.example\.com`).
+ *
+ * A `*` next to other entries allows every origin (echoed back). Kong compiles it as the
+ * regex `*$`, which PCRE rejects, so there it silently matches nothing.
  */
 export interface OriginMatcher {
   /** True when the request's Origin header value is allowed. */
@@ -34,7 +37,12 @@ const REGEX_MARKER = /[^A-Za-z0-9.:/-]/;
 export function compileOrigins(origins: readonly string[]): OriginMatcher {
   const exact = new Set<string>();
   const regexes: { readonly regex: RegExp; readonly byHost: boolean }[] = [];
+  let any = false;
   for (const entry of origins) {
+    if (entry === '*') {
+      any = true;
+      continue;
+    }
     if (!REGEX_MARKER.test(entry)) {
       exact.add(normalizeOrigin(entry).domain);
       continue;
@@ -52,6 +60,7 @@ export function compileOrigins(origins: readonly string[]): OriginMatcher {
   }
   return {
     match(origin) {
+      if (any) return true;
       const normalized = normalizeOrigin(origin);
       if (exact.has(normalized.domain)) return true;
       for (const { regex, byHost } of regexes) {
