@@ -1,7 +1,7 @@
 import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startEchoServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
+import { rawRequest, startEchoServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
 import { snapshotFrom, startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { keyAuthClock } from '../../src/plugins/bundled/key-auth/key-index.ts';
 
@@ -115,6 +115,14 @@ describe('key-auth through the gateway', () => {
     const res = await request(`${gw.proxyUrl}/key?apikey=alice-key&apikey=bob-key`);
     assert.equal(res.statusCode, 401);
     assert.equal(((await res.body.json()) as ErrorBody).message, 'Duplicate API key found');
+  });
+
+  test('the key header sent twice never authenticates, even when both copies are valid', async () => {
+    // Node joins repeated headers ("alice-key, alice-key"), so this is "Unauthorized" where
+    // Kong, which sees a list, says "Duplicate API key found"; both refuse with 401.
+    const res = await rawRequest(gw.proxyPort, 'GET /key HTTP/1.1\r\nHost: x\r\napikey: alice-key\r\napikey: alice-key\r\nConnection: close\r\n\r\n');
+    assert.equal(res.status, 401);
+    assert.match(res.head, /www-authenticate: Key realm="kong"/i);
   });
 
   test('the configured realm names the challenge; key_in_query false ignores the query', async () => {
