@@ -106,6 +106,10 @@ services:
     assert.equal(body.request.raw_body, '{"hello":"world"}');
     assert.equal(body.matched_route.name, 'echo');
     assert.equal(body.matched_service.name, 'echo');
+    const empty = await request(`${gw.proxyUrl}/echo/1?debug`);
+    const emptyBody = (await empty.body.json()) as { request: Record<string, unknown> };
+    assert.equal('body' in emptyBody.request, false, 'no body: the key is absent, as Kong encodes nil');
+    assert.equal(emptyBody.request['raw_body'], '');
     const proxied = await request(`${gw.proxyUrl}/echo/42`);
     assert.equal(proxied.statusCode, 200);
     assert.equal(((await proxied.body.json()) as EchoedRequest).method, 'GET', 'without the trigger the upstream answers');

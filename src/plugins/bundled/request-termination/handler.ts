@@ -66,6 +66,8 @@ export async function access(kong: Pdk, conf: Compiled): Promise<void> {
 async function echoBody(kong: Pdk, conf: Compiled): Promise<Record<string, unknown>> {
   const rawBody = await kong.request.getRawBody();
   const service = kong.router.getService();
+  // Kong's get_body gives nil (an absent key) for an empty or unparseable body.
+  const body = rawBody.length > 0 ? await kong.request.getBody() : undefined;
   return {
     ...(conf.message !== undefined ? { message: conf.message } : {}),
     kong: { node_id: NODE_ID, worker_pid: process.pid, hostname: hostname() },
@@ -75,7 +77,7 @@ async function echoBody(kong: Pdk, conf: Compiled): Promise<Record<string, unkno
       port: kong.request.getPort(),
       headers: kong.request.getHeaders(),
       query: kong.request.getQuery(),
-      body: rawBody.length > 0 ? ((await kong.request.getBody()) ?? null) : null,
+      ...(body !== undefined ? { body } : {}),
       raw_body: rawBody.toString(),
       method: kong.request.getMethod(),
       path: kong.request.getPath(),

@@ -46,7 +46,11 @@ export function compile(config: Config, _env?: CompileEnv): Compiled {
 
 /** Kong's order: uri, method, headers, body, querystring. */
 export async function access(kong: Pdk, conf: Compiled): Promise<void> {
-  if (conf.uri) kong.service.request.setPath(conf.uri.render(kong));
+  if (conf.uri) {
+    // A template can render empty (a missing capture); the upstream path still needs its '/'.
+    const path = conf.uri.render(kong);
+    kong.service.request.setPath(path.startsWith('/') ? path : `/${path}`);
+  }
   const query = conf.method !== undefined ? await transformMethod(kong, conf.method) : undefined;
   transformHeaders(kong, conf.headers);
   await transformBody(kong, conf.body);
