@@ -54,6 +54,8 @@ export interface RequestContext {
   consumer?: Consumer;
   credential?: Credential;
   anonymous?: boolean;
+  /** X-Credential-Identifier, when the auth plugin names one other than the credential id. */
+  credentialIdentifier?: string;
   upstreamEdits?: UpstreamEdits;
   /** The request body, once a plugin asked for it (it is then sent upstream from here). */
   body?: Buffer;

@@ -100,7 +100,8 @@ function setConsumerHeaders(ctx: RequestContext, headers: Record<string, string 
     if (consumer.username !== undefined) headers['x-consumer-username'] = consumer.username;
     if (consumer.custom_id !== undefined) headers['x-consumer-custom-id'] = consumer.custom_id;
   }
-  if (credential) headers['x-credential-identifier'] = credential.id;
+  const identifier = ctx.credentialIdentifier ?? credential?.id;
+  if (identifier !== undefined) headers['x-credential-identifier'] = identifier;
   if (ctx.anonymous) headers['x-anonymous-consumer'] = 'true';
 }
 

@@ -1,7 +1,9 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startEchoServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
+import { once } from 'node:events';
+import WebSocket, { WebSocketServer } from 'ws';
+import { startEchoServer, startServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { faulty, registryWithTestPlugins, trailPlugin } from '../helpers/test-plugins.ts';
 
@@ -158,9 +160,6 @@ plugins:
 
 describe('plugins on WebSocket upgrades', () => {
   test('the chain runs before an upgrade: no key, no socket; a good key gets through with the consumer headers', async () => {
-    const { WebSocketServer, default: WebSocket } = await import('ws');
-    const { once } = await import('node:events');
-    const { startServer } = await import('../helpers/servers.ts');
     const upstream = await startServer((_req, res) => res.end());
     const wss = new WebSocketServer({ server: upstream.server });
     wss.on('connection', (socket, req) => socket.send(`hello ${req.headers['x-consumer-username']}`));

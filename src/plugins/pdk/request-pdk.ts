@@ -129,13 +129,15 @@ export class RequestPdk implements Pdk {
       getForwardedIp: () => ctx.clientIp,
       getConsumer: () => ctx.consumer,
       getCredential: () => ctx.credential,
-      authenticate: (consumer: Consumer | undefined, credential: Credential | undefined, opts?: { anonymous?: boolean }) => {
+      authenticate: (consumer: Consumer | undefined, credential: Credential | undefined, opts?: { anonymous?: boolean; identifier?: string }) => {
         guard(['access'], 'kong.client.authenticate');
         if (consumer) ctx.consumer = consumer;
         else delete ctx.consumer;
         if (credential) ctx.credential = credential;
         else delete ctx.credential;
         ctx.anonymous = opts?.anonymous === true;
+        if (opts?.identifier !== undefined) ctx.credentialIdentifier = opts.identifier;
+        else delete ctx.credentialIdentifier;
       },
       loadConsumer: (idOrUsername, byUsername) => loadConsumer(ctx, idOrUsername, byUsername === true),
     };

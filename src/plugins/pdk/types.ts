@@ -101,9 +101,11 @@ export interface PdkClient {
   getCredential(): Credential | undefined;
   /**
    * Marks the request as authenticated (access). Sets the consumer-scoped plugin lookup and the
-   * X-Consumer-* headers sent upstream. `anonymous` sets X-Anonymous-Consumer.
+   * X-Consumer-* headers sent upstream. `anonymous` sets X-Anonymous-Consumer; `identifier` is
+   * what X-Credential-Identifier carries (Kong: the credential id for key-auth, the `key` for
+   * jwt, the `username` for basic-auth); it defaults to the credential's id.
    */
-  authenticate(consumer: Consumer | undefined, credential: Credential | undefined, options?: { anonymous?: boolean }): void;
+  authenticate(consumer: Consumer | undefined, credential: Credential | undefined, options?: { anonymous?: boolean; identifier?: string }): void;
   /** A consumer of the running config by id, or by username when `byUsername` (or as a fallback). */
   loadConsumer(idOrUsername: string, byUsername?: boolean): Consumer | undefined;
 }

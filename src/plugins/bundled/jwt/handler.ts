@@ -133,7 +133,7 @@ function authenticate(kong: Pdk, conf: Compiled): Failure | undefined {
   }
   if (!secret.consumer) return fail(`Could not find consumer for '${conf.keyClaimName}=${claimed}'`);
 
-  kong.client.authenticate(secret.consumer, secret.credential);
+  kong.client.authenticate(secret.consumer, secret.credential, { identifier: String(secret.credential.key) });
   kong.ctx.shared.authenticated_jwt_token = token;
   kong.ctx.shared.jwt_claims = claims;
   return undefined;
