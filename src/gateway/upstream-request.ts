@@ -9,7 +9,7 @@ import { GatewayError } from './errors.ts';
 import { applyHeaderEdits } from './header-edits.ts';
 
 /** Identity headers only the gateway may set: a client's own values never reach the upstream. */
-const CONSUMER_HEADERS = ['x-consumer-id', 'x-consumer-username', 'x-consumer-custom-id', 'x-credential-identifier', 'x-anonymous-consumer'];
+const CONSUMER_HEADERS = ['x-consumer-id', 'x-consumer-username', 'x-consumer-custom-id', 'x-credential-identifier', 'x-anonymous-consumer', 'x-consumer-groups'];
 
 /** Consistent-hashing inputs; the query is parsed only if a `hash_on: query_arg` asks for it. */
 class RequestHashInputs implements HashInputs {

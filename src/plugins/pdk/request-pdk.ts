@@ -40,6 +40,7 @@ export class RequestPdk implements Pdk {
     const ctx = context;
     const guard = (allowed: readonly PluginPhase[], what: string) => checkPhase(this.phase, allowed, what);
     let query: Record<string, string | string[]> | undefined;
+    let headers: Record<string, string | string[]> | undefined;
 
     this.request = {
       getMethod: () => ctx.req.method ?? 'GET',
@@ -55,8 +56,10 @@ export class RequestPdk implements Pdk {
         return typeof value === 'string' ? value : value?.[0];
       },
       getQuery: () => (query ??= parseQuery(ctx.query)),
-      getHeader: (name) => firstHeader(ctx.req.headers, name),
-      getHeaders: () => ctx.req.headers,
+      getHeader: (name) => ctx.req.headersDistinct[name.toLowerCase()]?.[0],
+      // Repeated headers stay separate values (Node joins them in `req.headers`), as Kong's
+      // get_headers returns a list: key-auth must see a key sent twice as a duplicate.
+      getHeaders: () => (headers ??= distinctHeaders(ctx.req.headersDistinct)),
       getUriCaptures: () => ctx.match?.uriCaptures ?? NO_CAPTURES,
       getRawBody: async () => {
         guard(REQUEST_PHASES, 'kong.request.getRawBody');
@@ -171,6 +174,12 @@ function serviceHeader(ctx: RequestContext, name: string): string | undefined {
   const client = ctx.req.headers[name];
   const headers = applyHeaderEdits(client === undefined ? {} : { [name]: client }, (ctx.upstreamEdits?.headers ?? []).filter((e) => e.name === name));
   return firstHeader(headers, name);
+}
+
+function distinctHeaders(distinct: NodeJS.Dict<string[]>): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = {};
+  for (const [name, values = []] of Object.entries(distinct)) result[name] = values.length === 1 ? (values[0] as string) : values;
+  return result;
 }
 
 function loadConsumer(ctx: RequestContext, key: string, byUsername: boolean): Consumer | undefined {

@@ -45,7 +45,7 @@ function authenticate(kong: Pdk, conf: Compiled): AuthFailure | undefined {
   }
   const match = conf.credentials.verify(given.username, given.password);
   if (!match) return conf.failure;
-  kong.client.authenticate(match.consumer, match.credential);
+  kong.client.authenticate(match.consumer, match.credential, { identifier: String(match.credential.username) });
   return undefined;
 }
 
