@@ -28,8 +28,18 @@ export function parseBody(body: Buffer, contentType: string | undefined): unknow
       return undefined;
     }
   }
-  if (type === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(body.toString('utf8')));
+  if (type === 'application/x-www-form-urlencoded') return parseUrlEncoded(body.toString('utf8'));
   return undefined;
+}
+
+/** A query string or form body; a repeated name keeps all its values, as Kong's tables do. */
+export function parseUrlEncoded(raw: string): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = {};
+  for (const [name, value] of new URLSearchParams(raw)) {
+    const current = result[name];
+    result[name] = current === undefined ? value : [...(typeof current === 'string' ? [current] : current), value];
+  }
+  return result;
 }
 
 /** Kong's `exit` body rules: objects become JSON; strings and buffers are sent as they are. */

@@ -6,7 +6,7 @@ import type { Logger } from '../../observability/logger.ts';
 import type { UriCaptures } from '../../router/types.ts';
 import type { PluginPhase } from '../contract.ts';
 import { BEFORE_RESPONSE, checkPhase, REQUEST_PHASES, RESPONSE_PHASES } from './phase-guard.ts';
-import { exitBody, readBody, parseBody } from './bodies.ts';
+import { exitBody, parseBody, parseUrlEncoded, readBody } from './bodies.ts';
 import type { ExitBody, HeaderValue, Pdk, PdkClient, PdkLog, PdkRequest, PdkResponse, PdkRouter, PdkServiceRequest } from './types.ts';
 
 const NO_CAPTURES: UriCaptures = { unnamed: [], named: {} };
@@ -55,7 +55,7 @@ export class RequestPdk implements Pdk {
         const value = this.request.getQuery()[name];
         return typeof value === 'string' ? value : value?.[0];
       },
-      getQuery: () => (query ??= parseQuery(ctx.query)),
+      getQuery: () => (query ??= parseUrlEncoded(ctx.query)),
       getHeader: (name) => ctx.req.headersDistinct[name.toLowerCase()]?.[0],
       // Repeated headers stay separate values (Node joins them in `req.headers`), as Kong's
       // get_headers returns a list: key-auth must see a key sent twice as a duplicate.
@@ -190,15 +190,6 @@ function loadConsumer(ctx: RequestContext, key: string, byUsername: boolean): Co
   }
   for (const consumer of consumers.values()) if (consumer.username === key) return consumer;
   return undefined;
-}
-
-function parseQuery(raw: string): Record<string, string | string[]> {
-  const result: Record<string, string | string[]> = {};
-  for (const [name, value] of new URLSearchParams(raw)) {
-    const current = result[name];
-    result[name] = current === undefined ? value : [...(typeof current === 'string' ? [current] : current), value];
-  }
-  return result;
 }
 
 function encodeQuery(args: Readonly<Record<string, string | readonly string[]>>): string {
