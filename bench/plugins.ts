@@ -2,7 +2,8 @@
  * `npm run bench -- plugins`: what authentication and rate limiting cost per request. The same
  * upstream is measured directly, through Sluice without plugins, and through Sluice with
  * key-auth (on the service) and rate-limiting (one instance per route, limits high enough
- * never to refuse), all in one run. The config has 100 routes and 100 consumers with a key
+ * never to refuse), all in one run; key-auth alone and rate-limiting alone (which then counts
+ * per client IP, its fallback) show how the cost splits. The config has 100 routes and 100 consumers with a key
  * each; every request picks the next route and another consumer's key (a wrk Lua script), so
  * the router cache, the key index and the counters see 100 × 100 combinations, not one.
  */
@@ -25,18 +26,22 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** Request i goes to route i mod 100 with the key of consumer (7·i) mod 100. */
 const requestAt = (i: number) => ({ path: `/r${i % ROUTES}/item`, key: `key-${(i * 7) % CONSUMERS}` });
 
-function sluiceConfig(upstreamUrl: string, plugins: boolean): string {
+interface Plugins {
+  readonly keyAuth: boolean;
+  readonly rateLimiting: boolean;
+}
+
+function sluiceConfig(upstreamUrl: string, plugins: Plugins): string {
   const lines = ['_format_version: "3.0"', 'services:', '  - name: bench', `    url: ${upstreamUrl}`];
-  if (plugins) lines.push('    plugins: [{ name: key-auth }]');
+  if (plugins.keyAuth) lines.push('    plugins: [{ name: key-auth }]');
   lines.push('    routes:');
   for (let r = 0; r < ROUTES; r++) {
     lines.push(`      - name: r${r}`, `        paths: [/r${r}]`);
-    if (plugins) lines.push('        plugins: [{ name: rate-limiting, config: { second: 1000000, hour: 1000000000, limit_by: consumer } }]');
+    if (plugins.rateLimiting) lines.push('        plugins: [{ name: rate-limiting, config: { second: 1000000, hour: 1000000000, limit_by: consumer } }]');
   }
-  if (plugins) {
-    lines.push('consumers:');
-    for (let c = 0; c < CONSUMERS; c++) lines.push(`  - username: c${c}`, `    keyauth_credentials: [{ key: key-${c} }]`);
-  }
+  // Consumers in every variant, so the configs differ only by their plugins.
+  lines.push('consumers:');
+  for (let c = 0; c < CONSUMERS; c++) lines.push(`  - username: c${c}`, `    keyauth_credentials: [{ key: key-${c} }]`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -120,10 +125,13 @@ export async function run(): Promise<void> {
   const cleanups: Running[] = [upstream.running];
   try {
     const results: [string, LoadResult][] = [['direct to upstream', await measure(upstreamUrl)]];
-    for (const [name, plugins] of [
-      ['sluice, 100 routes, no plugins', false],
-      ['sluice, key-auth + rate-limiting', true],
-    ] as const) {
+    const variants: [string, Plugins][] = [
+      ['sluice, 100 routes, no plugins', { keyAuth: false, rateLimiting: false }],
+      ['sluice, key-auth + rate-limiting', { keyAuth: true, rateLimiting: true }],
+      ['sluice, key-auth only', { keyAuth: true, rateLimiting: false }],
+      ['sluice, rate-limiting only (by IP)', { keyAuth: false, rateLimiting: true }],
+    ];
+    for (const [name, plugins] of variants) {
       const sluice = await startSluice(sluiceConfig(upstreamUrl, plugins));
       cleanups.push(sluice.running);
       results.push([name, await measure(`http://${sluice.proxy}`)]);
