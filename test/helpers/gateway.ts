@@ -1,14 +1,22 @@
+import { after, before } from 'node:test';
 import { loadDeclarativeConfig, formatConfigError } from '../../src/config/load.ts';
 import { Gateway, type GatewayOptions } from '../../src/gateway/gateway.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { createBundledRegistry, type PluginRegistry } from '../../src/plugins/registry.ts';
 import type { Snapshot } from '../../src/config/types.ts';
+import { startEchoServer, type TestServer } from './servers.ts';
 
 /** Loads kong.yml text or throws with every error formatted; for tests. */
 export function snapshotFrom(yaml: string, registry: PluginRegistry = createBundledRegistry()): Snapshot {
   const result = loadDeclarativeConfig(yaml, { filename: 'test.yml', registry });
   if (!result.ok) throw new Error(result.errors.map(formatConfigError).join('\n'));
   return result.snapshot;
+}
+
+/** The JSON body the gateway answers a refusal with (Kong's shape). */
+export interface ErrorBody {
+  message: string;
+  request_id: string;
 }
 
 export interface TestGateway {
@@ -44,5 +52,44 @@ export async function startGateway(yaml: string, overrides: Partial<GatewayOptio
     proxyUrl: `http://${proxy}`,
     adminUrl: `http://${admin}`,
     close: () => gateway.stop(),
+  };
+}
+
+/** What useEchoGateway hands a describe block; read its properties only inside tests and hooks. */
+export interface EchoGateway {
+  /** The gateway running `yaml(echo.url)`. */
+  readonly gw: TestGateway;
+  /** The echo upstream the config points at. */
+  readonly echo: TestServer;
+}
+
+/**
+ * For a describe block: an echo upstream and a gateway running `yaml(upstreamUrl)`, started in
+ * before() and closed in after(). The properties are set in before(), so they are only valid
+ * inside tests and later hooks: keep the handle (`const ctx = useEchoGateway(...)`) and read
+ * `ctx.gw` there; destructuring it at describe time throws.
+ */
+export function useEchoGateway(yaml: (upstreamUrl: string) => string, overrides: Partial<GatewayOptions> = {}): EchoGateway {
+  let echo: TestServer | undefined;
+  let gw: TestGateway | undefined;
+  before(async () => {
+    echo = await startEchoServer();
+    gw = await startGateway(yaml(echo.url), overrides);
+  });
+  after(async () => {
+    await gw?.close();
+    await echo?.close();
+  });
+  const started = <T>(value: T | undefined, name: string): T => {
+    if (value === undefined) throw new Error(`useEchoGateway: ${name} is only set once before() has run; read it inside a test`);
+    return value;
+  };
+  return {
+    get gw() {
+      return started(gw, 'gw');
+    },
+    get echo() {
+      return started(echo, 'echo');
+    },
   };
 }

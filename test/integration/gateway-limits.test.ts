@@ -1,29 +1,21 @@
-import { test, describe, before, after } from 'node:test';
+import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startEchoServer, rawRequest, type TestServer } from '../helpers/servers.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { rawRequest } from '../helpers/servers.ts';
+import { useEchoGateway } from '../helpers/gateway.ts';
 
 describe('request limits and malformed requests', () => {
-  let echo: TestServer;
-  let gw: TestGateway;
-  let upstreamRequests = 0;
-
-  before(async () => {
-    echo = await startEchoServer();
-    echo.server.on('request', () => upstreamRequests++);
-    gw = await startGateway(`_format_version: "3.0"\nservices:\n  - name: e\n    url: ${echo.url}\n    routes:\n      - paths: [/]\n`, {
-      maxHeaderSize: 4096,
-      clientMaxBodySize: 1024,
-    });
+  const ctx = useEchoGateway((upstream) => `_format_version: "3.0"\nservices:\n  - name: e\n    url: ${upstream}\n    routes:\n      - paths: [/]\n`, {
+    maxHeaderSize: 4096,
+    clientMaxBodySize: 1024,
   });
-  after(async () => {
-    await gw.close();
-    await echo.close();
+  let upstreamRequests = 0;
+  before(() => {
+    ctx.echo.server.on('request', () => upstreamRequests++);
   });
 
   test('header lines over the limit get 431 with a JSON body', async () => {
-    const res = await rawRequest(gw.proxyPort, `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'x'.repeat(8192)}\r\n\r\n`);
+    const res = await rawRequest(ctx.gw.proxyPort, `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'x'.repeat(8192)}\r\n\r\n`);
     assert.equal(res.status, 431);
     assert.equal((JSON.parse(res.body) as { code: string }).code, 'HEADERS_TOO_LARGE');
   });
@@ -32,7 +24,7 @@ describe('request limits and malformed requests', () => {
     const before = upstreamRequests;
     const smuggled = 'GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n';
     const res = await rawRequest(
-      gw.proxyPort,
+      ctx.gw.proxyPort,
       `POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${5 + smuggled.length}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`,
     );
     assert.equal(res.status, 400);
@@ -41,7 +33,7 @@ describe('request limits and malformed requests', () => {
   });
 
   test('a Content-Length over client_max_body_size gets 413 before the body is read', async () => {
-    const res = await rawRequest(gw.proxyPort, `POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n${'x'.repeat(100)}`);
+    const res = await rawRequest(ctx.gw.proxyPort, `POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n${'x'.repeat(100)}`);
     assert.equal(res.status, 413);
     assert.equal((JSON.parse(res.body) as { code: string }).code, 'BODY_TOO_LARGE');
   });
@@ -49,20 +41,20 @@ describe('request limits and malformed requests', () => {
   test('a chunked body that grows over the limit gets 413', async () => {
     const chunk = 'x'.repeat(600);
     const chunked = `258\r\n${chunk}\r\n258\r\n${chunk}\r\n0\r\n\r\n`;
-    const res = await rawRequest(gw.proxyPort, `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunked}`);
+    const res = await rawRequest(ctx.gw.proxyPort, `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunked}`);
     assert.equal(res.status, 413);
   });
 
   test('a body within the limit passes', async () => {
-    const res = await request(gw.proxyUrl, { method: 'POST', body: 'y'.repeat(1000) });
+    const res = await request(ctx.gw.proxyUrl, { method: 'POST', body: 'y'.repeat(1000) });
     assert.equal(res.statusCode, 200);
     assert.equal(((await res.body.json()) as { body: string }).body.length, 1000);
   });
 
   test('garbage on the wire gets 400 and the gateway keeps serving', async () => {
-    const res = await rawRequest(gw.proxyPort, 'NOT A REQUEST\r\n\r\n');
+    const res = await rawRequest(ctx.gw.proxyPort, 'NOT A REQUEST\r\n\r\n');
     assert.equal(res.status, 400);
-    const ok = await request(gw.proxyUrl);
+    const ok = await request(ctx.gw.proxyUrl);
     assert.equal(ok.statusCode, 200);
     await ok.body.dump();
   });

@@ -1,8 +1,8 @@
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startEchoServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import type { EchoedRequest } from '../helpers/servers.ts';
+import { startGateway, useEchoGateway, type TestGateway } from '../helpers/gateway.ts';
 
 /** acl behind key-auth, through real sockets. */
 
@@ -64,22 +64,12 @@ async function call(gw: TestGateway, path: string, key?: string, headers: Record
 }
 
 describe('acl through the gateway', () => {
-  let echo: TestServer;
-  let gw: TestGateway;
-
-  before(async () => {
-    echo = await startEchoServer();
-    gw = await startGateway(config(echo.url));
-  });
-  after(async () => {
-    await gw.close();
-    await echo.close();
-  });
+  const ctx = useEchoGateway(config);
 
   test('allow: a member passes and the upstream gets X-Consumer-Groups, comma-separated', async () => {
-    const res = await call(gw, '/admins', 'alice');
+    const res = await call(ctx.gw, '/admins', 'alice');
     assert.equal(res.status, 401, 'an unknown key is still refused by key-auth first');
-    const alice = await call(gw, '/admins', 'alice-key', { 'x-consumer-groups': 'forged' });
+    const alice = await call(ctx.gw, '/admins', 'alice-key', { 'x-consumer-groups': 'forged' });
     assert.equal(alice.status, 200);
     assert.equal(alice.body.headers['x-consumer-groups'], 'admin, dev');
     assert.equal(alice.body.headers['x-consumer-username'], 'alice');
@@ -87,47 +77,47 @@ describe('acl through the gateway', () => {
 
   test('allow: a consumer outside the groups, or without any group, is 403 "You cannot consume this service"', async () => {
     for (const key of ['bob-key', 'carol-key']) {
-      const res = await call(gw, '/admins', key);
+      const res = await call(ctx.gw, '/admins', key);
       assert.equal(res.status, 403, key);
       assert.equal(res.body.message, FORBIDDEN);
     }
   });
 
   test('deny: a member of a denied group is 403, everyone else passes', async () => {
-    assert.equal((await call(gw, '/no-dev', 'bob-key')).status, 403);
-    assert.equal((await call(gw, '/no-dev', 'alice-key')).body.message, FORBIDDEN);
-    const carol = await call(gw, '/no-dev', 'carol-key', { 'x-consumer-groups': 'forged' });
+    assert.equal((await call(ctx.gw, '/no-dev', 'bob-key')).status, 403);
+    assert.equal((await call(ctx.gw, '/no-dev', 'alice-key')).body.message, FORBIDDEN);
+    const carol = await call(ctx.gw, '/no-dev', 'carol-key', { 'x-consumer-groups': 'forged' });
     assert.equal(carol.status, 200);
     assert.equal(carol.body.headers['x-consumer-groups'], undefined);
   });
 
   test('a deny list with allow: null (as kong config db_export writes it) loads and applies', async () => {
-    assert.equal((await call(gw, '/exported', 'alice-key')).status, 403);
-    assert.equal((await call(gw, '/exported', 'bob-key')).status, 200);
+    assert.equal((await call(ctx.gw, '/exported', 'alice-key')).status, 403);
+    assert.equal((await call(ctx.gw, '/exported', 'bob-key')).status, 200);
   });
 
   test('hide_groups_header: allowed, and no X-Consumer-Groups upstream, even a client-sent one', async () => {
-    const res = await call(gw, '/hidden', 'bob-key', { 'x-consumer-groups': 'admin' });
+    const res = await call(ctx.gw, '/hidden', 'bob-key', { 'x-consumer-groups': 'admin' });
     assert.equal(res.status, 200);
     assert.equal(res.body.headers['x-consumer-groups'], undefined);
   });
 
   test('acl without any auth plugin: 401 (no consumer to judge)', async () => {
-    const res = await call(gw, '/acl-only', 'bob-key');
+    const res = await call(ctx.gw, '/acl-only', 'bob-key');
     assert.equal(res.status, 401);
     assert.equal(res.body.message, 'Unauthorized');
   });
 
   test('the anonymous consumer is judged by its own groups', async () => {
-    const guest = await call(gw, '/guests');
+    const guest = await call(ctx.gw, '/guests');
     assert.equal(guest.status, 200);
     assert.equal(guest.body.headers['x-consumer-username'], 'guest');
     assert.equal(guest.body.headers['x-anonymous-consumer'], 'true');
     assert.equal(guest.body.headers['x-consumer-groups'], 'guests');
-    const member = await call(gw, '/members', 'bob-key');
+    const member = await call(ctx.gw, '/members', 'bob-key');
     assert.equal(member.status, 200);
     assert.equal(member.body.headers['x-consumer-groups'], 'dev');
-    const anonymous = await call(gw, '/members');
+    const anonymous = await call(ctx.gw, '/members');
     assert.equal(anonymous.status, 403);
     assert.equal(anonymous.body.message, FORBIDDEN);
   });

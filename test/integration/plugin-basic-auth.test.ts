@@ -1,8 +1,8 @@
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { rawRequest, startEchoServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { rawRequest, type EchoedRequest } from '../helpers/servers.ts';
+import { useEchoGateway } from '../helpers/gateway.ts';
 
 /** basic-auth, alone and OR-ed with key-auth, through real sockets. */
 
@@ -38,22 +38,10 @@ services:
 const basic = (userPass: string) => `Basic ${Buffer.from(userPass).toString('base64')}`;
 
 describe('basic-auth through the gateway', () => {
-  let echo: TestServer;
-  let gw: TestGateway;
-  let yaml: string;
-
-  before(async () => {
-    echo = await startEchoServer();
-    yaml = config(echo.url);
-    gw = await startGateway(yaml);
-  });
-  after(async () => {
-    await gw.close();
-    await echo.close();
-  });
+  const ctx = useEchoGateway(config);
 
   test('right credentials reach the upstream as the consumer, identified by the username (as Kong)', async () => {
-    const res = await request(`${gw.proxyUrl}/basic`, { headers: { authorization: basic('alice-login:pa:ss word') } });
+    const res = await request(`${ctx.gw.proxyUrl}/basic`, { headers: { authorization: basic('alice-login:pa:ss word') } });
     assert.equal(res.statusCode, 200);
     const seen = (await res.body.json()) as EchoedRequest;
     assert.equal(seen.headers['x-consumer-username'], 'alice');
@@ -71,7 +59,7 @@ describe('basic-auth through the gateway', () => {
       { authorization: 'Bearer abc' },
     ];
     for (const headers of cases) {
-      const res = await request(`${gw.proxyUrl}/basic`, { headers });
+      const res = await request(`${ctx.gw.proxyUrl}/basic`, { headers });
       assert.equal(res.statusCode, 401, JSON.stringify(headers));
       assert.equal(res.headers['www-authenticate'], 'Basic realm="service"');
       assert.equal(((await res.body.json()) as { message: string }).message, 'Unauthorized');
@@ -79,19 +67,19 @@ describe('basic-auth through the gateway', () => {
   });
 
   test('hide_credentials: the Authorization header never reaches the upstream; the realm is configurable', async () => {
-    const res = await request(`${gw.proxyUrl}/hidden`, { headers: { authorization: basic('alice-login:pa:ss word') } });
+    const res = await request(`${ctx.gw.proxyUrl}/hidden`, { headers: { authorization: basic('alice-login:pa:ss word') } });
     assert.equal(res.statusCode, 200);
     const seen = (await res.body.json()) as EchoedRequest;
     assert.equal(seen.headers.authorization, undefined);
     assert.equal(seen.headers['x-consumer-username'], 'alice');
-    const refused = await request(`${gw.proxyUrl}/hidden`);
+    const refused = await request(`${ctx.gw.proxyUrl}/hidden`);
     assert.equal(refused.headers['www-authenticate'], 'Basic realm="internal"');
     await refused.body.dump();
   });
 
   test('Proxy-Authorization is accepted as well', async () => {
     const res = await rawRequest(
-      gw.proxyPort,
+      ctx.gw.proxyPort,
       `GET /basic HTTP/1.1\r\nHost: x\r\nProxy-Authorization: ${basic('alice-login:pa:ss word')}\r\nConnection: close\r\n\r\n`,
     );
     assert.equal(res.status, 200);
@@ -100,10 +88,10 @@ describe('basic-auth through the gateway', () => {
 
   describe('OR-ing key-auth and basic-auth with anonymous (Kong\'s documented recipe)', () => {
     test('either credential alone is enough', async () => {
-      const byKey = await request(`${gw.proxyUrl}/either`, { headers: { apikey: 'bob-key' } });
+      const byKey = await request(`${ctx.gw.proxyUrl}/either`, { headers: { apikey: 'bob-key' } });
       assert.equal(byKey.statusCode, 200);
       assert.equal(((await byKey.body.json()) as EchoedRequest).headers['x-consumer-username'], 'bob');
-      const byPassword = await request(`${gw.proxyUrl}/either`, { headers: { authorization: basic('alice-login:pa:ss word') } });
+      const byPassword = await request(`${ctx.gw.proxyUrl}/either`, { headers: { authorization: basic('alice-login:pa:ss word') } });
       assert.equal(byPassword.statusCode, 200);
       const seen = (await byPassword.body.json()) as EchoedRequest;
       assert.equal(seen.headers['x-consumer-username'], 'alice');
@@ -111,14 +99,14 @@ describe('basic-auth through the gateway', () => {
     });
 
     test('a bad key does not spoil a good password, nor a bad password a good key', async () => {
-      const res = await request(`${gw.proxyUrl}/either`, { headers: { apikey: 'nope', authorization: basic('alice-login:pa:ss word') } });
+      const res = await request(`${ctx.gw.proxyUrl}/either`, { headers: { apikey: 'nope', authorization: basic('alice-login:pa:ss word') } });
       assert.equal(((await res.body.json()) as EchoedRequest).headers['x-consumer-username'], 'alice');
-      const other = await request(`${gw.proxyUrl}/either`, { headers: { apikey: 'bob-key', authorization: basic('alice-login:bad') } });
+      const other = await request(`${ctx.gw.proxyUrl}/either`, { headers: { apikey: 'bob-key', authorization: basic('alice-login:bad') } });
       assert.equal(((await other.body.json()) as EchoedRequest).headers['x-consumer-username'], 'bob');
     });
 
     test('neither: the anonymous consumer\'s request-termination answers', async () => {
-      const res = await request(`${gw.proxyUrl}/either`);
+      const res = await request(`${ctx.gw.proxyUrl}/either`);
       assert.equal(res.statusCode, 401);
       assert.equal(((await res.body.json()) as { message: string }).message, 'Authentication required');
     });

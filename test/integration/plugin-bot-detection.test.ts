@@ -1,8 +1,7 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startEchoServer, type TestServer } from '../helpers/servers.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startGateway, useEchoGateway } from '../helpers/gateway.ts';
 
 const config = (upstream: string) => `
 _format_version: "3.0"
@@ -19,19 +18,10 @@ services:
 `;
 
 describe('bot-detection plugin', () => {
-  let echo: TestServer;
-  let gw: TestGateway;
-  before(async () => {
-    echo = await startEchoServer();
-    gw = await startGateway(config(echo.url));
-  });
-  after(async () => {
-    await gw.close();
-    await echo.close();
-  });
+  const ctx = useEchoGateway(config);
 
   async function get(path: string, userAgent?: string) {
-    const res = await request(`${gw.proxyUrl}${path}`, { headers: userAgent === undefined ? {} : { 'user-agent': userAgent } });
+    const res = await request(`${ctx.gw.proxyUrl}${path}`, { headers: userAgent === undefined ? {} : { 'user-agent': userAgent } });
     const text = await res.body.text();
     return { status: res.statusCode, text };
   }

@@ -1,22 +1,17 @@
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startEchoServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import type { EchoedRequest } from '../helpers/servers.ts';
+import { useEchoGateway } from '../helpers/gateway.ts';
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
 describe('correlation-id plugin', () => {
-  let echo: TestServer;
-  let gw: TestGateway;
-
-  before(async () => {
-    echo = await startEchoServer();
-    gw = await startGateway(`
+  const ctx = useEchoGateway((upstream) => `
 _format_version: "3.0"
 services:
   - name: echo
-    url: ${echo.url}
+    url: ${upstream}
     routes:
       - name: default
         paths: [/default]
@@ -33,14 +28,9 @@ services:
           - { name: correlation-id, config: { echo_downstream: true } }
           - { name: request-termination, config: { status_code: 403, message: closed } }
 `);
-  });
-  after(async () => {
-    await gw.close();
-    await echo.close();
-  });
 
   async function call(path: string, headers: Record<string, string> = {}) {
-    const res = await request(`${gw.proxyUrl}${path}`, { headers });
+    const res = await request(`${ctx.gw.proxyUrl}${path}`, { headers });
     const echoed = (await res.body.json()) as EchoedRequest;
     return { res, echoed };
   }
@@ -76,12 +66,12 @@ services:
   test('tracker generator: host-port-pid-sequence-seconds', async () => {
     const { res, echoed } = await call('/tracker');
     const id = String(echoed.headers['kong-request-id']);
-    assert.match(id, new RegExp(`^127\\.0\\.0\\.1-${gw.proxyPort}-${process.pid}-\\d+-\\d+\\.\\d{3}$`));
+    assert.match(id, new RegExp(`^127\\.0\\.0\\.1-${ctx.gw.proxyPort}-${process.pid}-\\d+-\\d+\\.\\d{3}$`));
     assert.equal(res.headers['kong-request-id'], id);
   });
 
   test('echoed on an answer from another plugin too', async () => {
-    const res = await request(`${gw.proxyUrl}/terminated`);
+    const res = await request(`${ctx.gw.proxyUrl}/terminated`);
     assert.equal(res.statusCode, 403);
     assert.deepEqual(await res.body.json(), { message: 'closed' });
     assert.match(String(res.headers['kong-request-id']), new RegExp(`^${UUID}#\\d+$`));

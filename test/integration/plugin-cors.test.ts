@@ -1,25 +1,20 @@
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startEchoServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import type { EchoedRequest } from '../helpers/servers.ts';
+import { useEchoGateway } from '../helpers/gateway.ts';
 
 const PREFLIGHT = { 'access-control-request-method': 'PUT' };
 
 describe('cors plugin', () => {
-  let echo: TestServer;
-  let gw: TestGateway;
-
-  before(async () => {
-    echo = await startEchoServer();
-    gw = await startGateway(`
+  const ctx = useEchoGateway((upstream) => `
 _format_version: "3.0"
 consumers:
   - username: alice
     keyauth_credentials: [{ key: alice-key }]
 services:
   - name: echo
-    url: ${echo.url}
+    url: ${upstream}
     routes:
       - name: open
         paths: [/open]
@@ -52,14 +47,9 @@ services:
         paths: [/pna]
         plugins: [{ name: cors, config: { private_network: true } }]
 `);
-  });
-  after(async () => {
-    await gw.close();
-    await echo.close();
-  });
 
   test('preflight with default config: 200 from the plugin, *, Kong\'s default methods, requested headers echoed', async () => {
-    const res = await request(`${gw.proxyUrl}/open`, {
+    const res = await request(`${ctx.gw.proxyUrl}/open`, {
       method: 'OPTIONS',
       headers: { origin: 'http://anywhere.test', ...PREFLIGHT, 'access-control-request-headers': 'X-Foo, Content-Type' },
     });
@@ -74,7 +64,7 @@ services:
   });
 
   test('an OPTIONS without Access-Control-Request-Method is not a preflight: it is proxied', async () => {
-    const res = await request(`${gw.proxyUrl}/open`, { method: 'OPTIONS', headers: { origin: 'http://x.test' } });
+    const res = await request(`${ctx.gw.proxyUrl}/open`, { method: 'OPTIONS', headers: { origin: 'http://x.test' } });
     assert.equal(res.statusCode, 200);
     const echoed = (await res.body.json()) as EchoedRequest;
     assert.equal(echoed.method, 'OPTIONS');
@@ -82,7 +72,7 @@ services:
   });
 
   test('preflight for a listed origin: origin echoed, configured headers, methods and max age, Vary', async () => {
-    const res = await request(`${gw.proxyUrl}/listed`, { method: 'OPTIONS', headers: { origin: 'http://a.example.com', ...PREFLIGHT, 'access-control-request-headers': 'X-Other' } });
+    const res = await request(`${ctx.gw.proxyUrl}/listed`, { method: 'OPTIONS', headers: { origin: 'http://a.example.com', ...PREFLIGHT, 'access-control-request-headers': 'X-Other' } });
     assert.equal(res.statusCode, 200);
     await res.body.dump();
     assert.equal(res.headers['access-control-allow-origin'], 'http://a.example.com');
@@ -94,7 +84,7 @@ services:
   });
 
   test('preflight from a disallowed origin: still 200, but no Access-Control-Allow-Origin', async () => {
-    const res = await request(`${gw.proxyUrl}/listed`, { method: 'OPTIONS', headers: { origin: 'http://evil.test', ...PREFLIGHT } });
+    const res = await request(`${ctx.gw.proxyUrl}/listed`, { method: 'OPTIONS', headers: { origin: 'http://evil.test', ...PREFLIGHT } });
     assert.equal(res.statusCode, 200);
     await res.body.dump();
     assert.equal(res.headers['access-control-allow-origin'], undefined);
@@ -115,7 +105,7 @@ services:
       ['null', false],
     ];
     for (const [origin, allowed] of cases) {
-      const res = await request(`${gw.proxyUrl}/listed`, { headers: { origin } });
+      const res = await request(`${ctx.gw.proxyUrl}/listed`, { headers: { origin } });
       assert.equal(res.statusCode, 200);
       await res.body.dump();
       assert.equal(res.headers['access-control-allow-origin'], allowed ? origin : undefined, origin);
@@ -125,36 +115,36 @@ services:
   });
 
   test('a request without Origin still gets Vary and the expose headers (Kong\'s default allow_origin_absent)', async () => {
-    const res = await request(`${gw.proxyUrl}/listed`);
+    const res = await request(`${ctx.gw.proxyUrl}/listed`);
     await res.body.dump();
     assert.equal(res.headers['access-control-allow-origin'], undefined);
     assert.equal(res.headers['vary'], 'Origin');
   });
 
   test('credentials with origins *: the request origin is echoed instead of *, with Allow-Credentials', async () => {
-    const simple = await request(`${gw.proxyUrl}/creds`, { headers: { origin: 'http://app.test' } });
+    const simple = await request(`${ctx.gw.proxyUrl}/creds`, { headers: { origin: 'http://app.test' } });
     await simple.body.dump();
     assert.equal(simple.headers['access-control-allow-origin'], 'http://app.test');
     assert.equal(simple.headers['access-control-allow-credentials'], 'true');
     assert.equal(simple.headers['vary'], 'Origin');
-    const preflight = await request(`${gw.proxyUrl}/creds`, { method: 'OPTIONS', headers: { origin: 'http://app.test', ...PREFLIGHT } });
+    const preflight = await request(`${ctx.gw.proxyUrl}/creds`, { method: 'OPTIONS', headers: { origin: 'http://app.test', ...PREFLIGHT } });
     await preflight.body.dump();
     assert.equal(preflight.headers['access-control-allow-origin'], 'http://app.test');
     assert.equal(preflight.headers['access-control-allow-credentials'], 'true');
   });
 
   test('credentials with listed origins: Allow-Credentials, origin only when allowed', async () => {
-    const ok = await request(`${gw.proxyUrl}/creds-listed`, { headers: { origin: 'http://a.example.com' } });
+    const ok = await request(`${ctx.gw.proxyUrl}/creds-listed`, { headers: { origin: 'http://a.example.com' } });
     await ok.body.dump();
     assert.equal(ok.headers['access-control-allow-origin'], 'http://a.example.com');
     assert.equal(ok.headers['access-control-allow-credentials'], 'true');
-    const no = await request(`${gw.proxyUrl}/creds-listed`, { headers: { origin: 'http://b.example.com' } });
+    const no = await request(`${ctx.gw.proxyUrl}/creds-listed`, { headers: { origin: 'http://b.example.com' } });
     await no.body.dump();
     assert.equal(no.headers['access-control-allow-origin'], undefined);
   });
 
   test('key-auth\'s 401 carries the CORS headers (cors runs first, header_filter runs on the error)', async () => {
-    const res = await request(`${gw.proxyUrl}/auth`, { headers: { origin: 'http://a.example.com' } });
+    const res = await request(`${ctx.gw.proxyUrl}/auth`, { headers: { origin: 'http://a.example.com' } });
     assert.equal(res.statusCode, 401);
     const body = (await res.body.json()) as { message: string };
     assert.equal(body.message, 'No API key found in request');
@@ -164,21 +154,21 @@ services:
   });
 
   test('a preflight is answered before key-auth asks for a key', async () => {
-    const res = await request(`${gw.proxyUrl}/auth`, { method: 'OPTIONS', headers: { origin: 'http://a.example.com', ...PREFLIGHT } });
+    const res = await request(`${ctx.gw.proxyUrl}/auth`, { method: 'OPTIONS', headers: { origin: 'http://a.example.com', ...PREFLIGHT } });
     assert.equal(res.statusCode, 200);
     await res.body.dump();
     assert.equal(res.headers['access-control-allow-origin'], 'http://a.example.com');
   });
 
   test('an authenticated request through key-auth gets the headers on the upstream answer', async () => {
-    const res = await request(`${gw.proxyUrl}/auth`, { headers: { origin: 'http://a.example.com', apikey: 'alice-key' } });
+    const res = await request(`${ctx.gw.proxyUrl}/auth`, { headers: { origin: 'http://a.example.com', apikey: 'alice-key' } });
     assert.equal(res.statusCode, 200);
     await res.body.dump();
     assert.equal(res.headers['access-control-allow-origin'], 'http://a.example.com');
   });
 
   test('preflight_continue: the upstream answers the preflight and the plugin adds nothing', async () => {
-    const res = await request(`${gw.proxyUrl}/continue`, { method: 'OPTIONS', headers: { origin: 'http://a.test', ...PREFLIGHT } });
+    const res = await request(`${ctx.gw.proxyUrl}/continue`, { method: 'OPTIONS', headers: { origin: 'http://a.test', ...PREFLIGHT } });
     assert.equal(res.statusCode, 200);
     const echoed = (await res.body.json()) as EchoedRequest;
     assert.equal(echoed.method, 'OPTIONS');
@@ -187,13 +177,13 @@ services:
   });
 
   test('private_network: Allow-Private-Network only when the preflight asks for it', async () => {
-    const asked = await request(`${gw.proxyUrl}/pna`, {
+    const asked = await request(`${ctx.gw.proxyUrl}/pna`, {
       method: 'OPTIONS',
       headers: { origin: 'http://a.test', ...PREFLIGHT, 'access-control-request-private-network': 'true' },
     });
     await asked.body.dump();
     assert.equal(asked.headers['access-control-allow-private-network'], 'true');
-    const plain = await request(`${gw.proxyUrl}/pna`, { method: 'OPTIONS', headers: { origin: 'http://a.test', ...PREFLIGHT } });
+    const plain = await request(`${ctx.gw.proxyUrl}/pna`, { method: 'OPTIONS', headers: { origin: 'http://a.test', ...PREFLIGHT } });
     await plain.body.dump();
     assert.equal(plain.headers['access-control-allow-private-network'], undefined);
   });

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { startEchoServer, type TestServer } from '../helpers/servers.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startGateway, useEchoGateway, type TestGateway } from '../helpers/gateway.ts';
 
 function config(upstream: string): string {
   return `
@@ -42,62 +42,44 @@ async function get(url: string, headers: Record<string, string> = {}) {
 }
 
 describe('ip-restriction plugin (IPv4 client)', () => {
-  let echo: TestServer;
-  let gw: TestGateway;
-  before(async () => {
-    echo = await startEchoServer();
-    gw = await startGateway(config(echo.url));
-  });
-  after(async () => {
-    await gw.close();
-    await echo.close();
-  });
+  const ctx = useEchoGateway(config);
 
   test("a denied address gets Kong's 403 body", async () => {
-    const res = await get(`${gw.proxyUrl}/deny-loopback`);
+    const res = await get(`${ctx.gw.proxyUrl}/deny-loopback`);
     assert.equal(res.status, 403);
     assert.equal(res.json?.message, 'Your IP address is not allowed');
     assert.equal(typeof res.json?.request_id, 'string');
   });
 
   test('an allowed address reaches the upstream; outside the allow list is refused with the configured status/message', async () => {
-    assert.equal((await get(`${gw.proxyUrl}/allow-loopback`)).status, 200);
-    const res = await get(`${gw.proxyUrl}/allow-other`);
+    assert.equal((await get(`${ctx.gw.proxyUrl}/allow-loopback`)).status, 200);
+    const res = await get(`${ctx.gw.proxyUrl}/allow-other`);
     assert.equal(res.status, 401);
     assert.equal(res.json?.message, 'Go away');
   });
 
   test('deny is checked before allow', async () => {
-    assert.equal((await get(`${gw.proxyUrl}/both`)).status, 403);
+    assert.equal((await get(`${ctx.gw.proxyUrl}/both`)).status, 403);
   });
 
   test('an IPv4-mapped CIDR matches an IPv4 client', async () => {
-    assert.equal((await get(`${gw.proxyUrl}/mapped`)).status, 200);
+    assert.equal((await get(`${ctx.gw.proxyUrl}/mapped`)).status, 200);
   });
 
   test('X-Forwarded-For is ignored from an untrusted peer', async () => {
-    assert.equal((await get(`${gw.proxyUrl}/forwarded`, { 'x-forwarded-for': '203.0.113.7' })).status, 200);
+    assert.equal((await get(`${ctx.gw.proxyUrl}/forwarded`, { 'x-forwarded-for': '203.0.113.7' })).status, 200);
   });
 });
 
 describe('ip-restriction plugin behind a trusted proxy', () => {
-  let echo: TestServer;
-  let gw: TestGateway;
-  before(async () => {
-    echo = await startEchoServer();
-    gw = await startGateway(config(echo.url), { trustedIps: ['127.0.0.1'], realIpHeader: 'x-forwarded-for' });
-  });
-  after(async () => {
-    await gw.close();
-    await echo.close();
-  });
+  const ctx = useEchoGateway(config, { trustedIps: ['127.0.0.1'], realIpHeader: 'x-forwarded-for' });
 
   test('the address the trusted proxy forwards is the one checked', async () => {
-    assert.equal((await get(`${gw.proxyUrl}/forwarded`, { 'x-forwarded-for': '198.51.100.1, 203.0.113.7' })).status, 403);
-    assert.equal((await get(`${gw.proxyUrl}/forwarded`, { 'x-forwarded-for': '203.0.113.7, 198.51.100.1' })).status, 200);
-    assert.equal((await get(`${gw.proxyUrl}/forwarded`, { 'x-forwarded-for': '2001:db8::42' })).status, 403);
+    assert.equal((await get(`${ctx.gw.proxyUrl}/forwarded`, { 'x-forwarded-for': '198.51.100.1, 203.0.113.7' })).status, 403);
+    assert.equal((await get(`${ctx.gw.proxyUrl}/forwarded`, { 'x-forwarded-for': '203.0.113.7, 198.51.100.1' })).status, 200);
+    assert.equal((await get(`${ctx.gw.proxyUrl}/forwarded`, { 'x-forwarded-for': '2001:db8::42' })).status, 403);
     // The real client is not loopback, so the loopback deny list no longer applies.
-    assert.equal((await get(`${gw.proxyUrl}/deny-loopback`, { 'x-forwarded-for': '198.51.100.1' })).status, 200);
+    assert.equal((await get(`${ctx.gw.proxyUrl}/deny-loopback`, { 'x-forwarded-for': '198.51.100.1' })).status, 200);
   });
 });
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import * as jose from 'jose';
 import { request } from 'undici';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
-import { startEchoServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
+import { useEchoGateway } from '../helpers/gateway.ts';
+import type { EchoedRequest } from '../helpers/servers.ts';
 
 /** The jwt plugin through real sockets: what a client and the upstream see. */
 
@@ -15,8 +15,6 @@ const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
 const B64_SECRET = Buffer.from('dave\x00binary\xffsecret', 'latin1');
 
 describe('jwt plugin', () => {
-  let echo: TestServer;
-  let gw: TestGateway;
   /** Private keys by algorithm, and the public PEMs the credentials store. */
   const priv = new Map<string, SignKey>();
   const pems = new Map<string, string>();
@@ -27,7 +25,7 @@ describe('jwt plugin', () => {
   const alice = (claims: jose.JWTPayload = {}) => sign({ iss: 'alice-iss', sub: 'alice-sub', ...claims }, 'HS256', enc('alice-secret'));
 
   async function get(path: string, headers: Record<string, string> = {}, method: 'GET' | 'OPTIONS' = 'GET') {
-    const res = await request(`${gw.proxyUrl}${path}`, { method, headers });
+    const res = await request(`${ctx.gw.proxyUrl}${path}`, { method, headers });
     const text = await res.body.text();
     return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) as Record<string, unknown> };
   }
@@ -40,12 +38,13 @@ describe('jwt plugin', () => {
       priv.set(alg, pair.privateKey);
       pems.set(alg, await jose.exportSPKI(pair.publicKey));
     }
-    echo = await startEchoServer();
-    gw = await startGateway(`
+  });
+  // Registered after the key generation above, so the config can read the public PEMs.
+  const ctx = useEchoGateway((upstream) => `
 _format_version: "3.0"
 services:
   - name: echo
-    url: ${echo.url}
+    url: ${upstream}
     routes:
       - name: default
         paths: [/default]
@@ -97,11 +96,6 @@ consumers:
       - { key: dave-iss, secret: "${B64_SECRET.toString('base64')}" }
   - username: guest
 `);
-  });
-  after(async () => {
-    await gw?.close();
-    await echo?.close();
-  });
 
   describe('refusals', () => {
     test('no token: 401 Unauthorized with a bare Bearer challenge', async () => {

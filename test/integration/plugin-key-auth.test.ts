@@ -1,8 +1,8 @@
-import { test, describe, before, after, afterEach } from 'node:test';
+import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { rawRequest, startEchoServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
-import { snapshotFrom, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { rawRequest, type EchoedRequest } from '../helpers/servers.ts';
+import { snapshotFrom, startGateway, useEchoGateway, type ErrorBody } from '../helpers/gateway.ts';
 import { keyAuthClock } from '../../src/plugins/bundled/key-auth/key-index.ts';
 
 /** key-auth through real sockets: what a client gets back and what the upstream receives. */
@@ -43,39 +43,25 @@ services:
         plugins: [{ name: key-auth, config: { run_on_preflight: false } }]
 `;
 
-interface ErrorBody {
-  message: string;
-  request_id: string;
-}
-
 describe('key-auth through the gateway', () => {
-  let echo: TestServer;
-  let gw: TestGateway;
-  let yaml: string;
+  const ctx = useEchoGateway(config);
+  /** The config the gateway runs; read inside tests only, once the echo upstream is up. */
+  const yaml = () => config(ctx.echo.url);
   const realNow = keyAuthClock.now;
 
-  before(async () => {
-    echo = await startEchoServer();
-    yaml = config(echo.url);
-    gw = await startGateway(yaml);
-  });
-  after(async () => {
-    await gw.close();
-    await echo.close();
-  });
   afterEach(() => {
     keyAuthClock.now = realNow;
   });
 
   const credentialId = (key: string) => {
-    const row = snapshotFrom(yaml).credentials.get('keyauth_credentials')?.find((c) => c.key === key);
+    const row = snapshotFrom(yaml()).credentials.get('keyauth_credentials')?.find((c) => c.key === key);
     assert.ok(row);
     return row.id;
   };
-  const consumerId = (username: string) => [...snapshotFrom(yaml).consumers.values()].find((c) => c.username === username)?.id;
+  const consumerId = (username: string) => [...snapshotFrom(yaml()).consumers.values()].find((c) => c.username === username)?.id;
 
   test('a valid key in the header reaches the upstream with the consumer identity headers', async () => {
-    const res = await request(`${gw.proxyUrl}/key/x`, { headers: { apikey: 'alice-key', 'x-consumer-username': 'mallory' } });
+    const res = await request(`${ctx.gw.proxyUrl}/key/x`, { headers: { apikey: 'alice-key', 'x-consumer-username': 'mallory' } });
     assert.equal(res.statusCode, 200);
     const seen = (await res.body.json()) as EchoedRequest;
     assert.equal(seen.headers['x-consumer-username'], 'alice');
@@ -88,7 +74,7 @@ describe('key-auth through the gateway', () => {
   });
 
   test('a valid key in the query string works the same', async () => {
-    const res = await request(`${gw.proxyUrl}/key?apikey=bob-key&q=1`);
+    const res = await request(`${ctx.gw.proxyUrl}/key?apikey=bob-key&q=1`);
     assert.equal(res.statusCode, 200);
     const seen = (await res.body.json()) as EchoedRequest;
     assert.equal(seen.headers['x-consumer-username'], 'bob');
@@ -96,7 +82,7 @@ describe('key-auth through the gateway', () => {
   });
 
   test('no key: 401 "No API key found in request" with WWW-Authenticate: Key realm="kong"', async () => {
-    const res = await request(`${gw.proxyUrl}/key`);
+    const res = await request(`${ctx.gw.proxyUrl}/key`);
     assert.equal(res.statusCode, 401);
     assert.equal(res.headers['www-authenticate'], 'Key realm="kong"');
     const body = (await res.body.json()) as ErrorBody;
@@ -105,34 +91,34 @@ describe('key-auth through the gateway', () => {
   });
 
   test('an unknown key: 401 "Unauthorized"', async () => {
-    const res = await request(`${gw.proxyUrl}/key`, { headers: { apikey: 'guess' } });
+    const res = await request(`${ctx.gw.proxyUrl}/key`, { headers: { apikey: 'guess' } });
     assert.equal(res.statusCode, 401);
     assert.equal(res.headers['www-authenticate'], 'Key realm="kong"');
     assert.equal(((await res.body.json()) as ErrorBody).message, 'Unauthorized');
   });
 
   test('the key repeated in the query: 401 "Duplicate API key found"', async () => {
-    const res = await request(`${gw.proxyUrl}/key?apikey=alice-key&apikey=bob-key`);
+    const res = await request(`${ctx.gw.proxyUrl}/key?apikey=alice-key&apikey=bob-key`);
     assert.equal(res.statusCode, 401);
     assert.equal(((await res.body.json()) as ErrorBody).message, 'Duplicate API key found');
   });
 
   test('the key header sent twice is "Duplicate API key found", even when both copies are valid', async () => {
-    const res = await rawRequest(gw.proxyPort, 'GET /key HTTP/1.1\r\nHost: x\r\napikey: alice-key\r\napikey: alice-key\r\nConnection: close\r\n\r\n');
+    const res = await rawRequest(ctx.gw.proxyPort, 'GET /key HTTP/1.1\r\nHost: x\r\napikey: alice-key\r\napikey: alice-key\r\nConnection: close\r\n\r\n');
     assert.equal(res.status, 401);
     assert.match(res.head, /www-authenticate: Key realm="kong"/i);
     assert.equal((JSON.parse(res.body) as ErrorBody).message, 'Duplicate API key found');
   });
 
   test('the configured realm names the challenge; key_in_query false ignores the query', async () => {
-    const res = await request(`${gw.proxyUrl}/realm?apikey=alice-key`);
+    const res = await request(`${ctx.gw.proxyUrl}/realm?apikey=alice-key`);
     assert.equal(res.statusCode, 401);
     assert.equal(res.headers['www-authenticate'], 'Key realm="api"');
     assert.equal(((await res.body.json()) as ErrorBody).message, 'No API key found in request');
   });
 
   test('hide_credentials: the header key never reaches the upstream', async () => {
-    const res = await request(`${gw.proxyUrl}/hidden`, { headers: { 'x-key': 'alice-key', other: 'kept' } });
+    const res = await request(`${ctx.gw.proxyUrl}/hidden`, { headers: { 'x-key': 'alice-key', other: 'kept' } });
     assert.equal(res.statusCode, 200);
     const seen = (await res.body.json()) as EchoedRequest;
     assert.equal(seen.headers['x-key'], undefined);
@@ -141,16 +127,16 @@ describe('key-auth through the gateway', () => {
   });
 
   test('hide_credentials: the query key is removed, the other arguments kept as sent', async () => {
-    const res = await request(`${gw.proxyUrl}/hidden/p?a=1&apikey=alice-key&b=%2F`);
+    const res = await request(`${ctx.gw.proxyUrl}/hidden/p?a=1&apikey=alice-key&b=%2F`);
     const seen = (await res.body.json()) as EchoedRequest;
     assert.equal(res.statusCode, 200);
     assert.equal(seen.url, '/p?a=1&b=%2F');
-    const only = await request(`${gw.proxyUrl}/hidden/p?apikey=alice-key`);
+    const only = await request(`${ctx.gw.proxyUrl}/hidden/p?apikey=alice-key`);
     assert.equal(((await only.body.json()) as EchoedRequest).url, '/p');
   });
 
   test('key_in_body with hide_credentials: a JSON body key authenticates and is removed from the body', async () => {
-    const res = await request(`${gw.proxyUrl}/hidden`, {
+    const res = await request(`${ctx.gw.proxyUrl}/hidden`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ apikey: 'bob-key', data: [1, 2] }),
@@ -163,7 +149,7 @@ describe('key-auth through the gateway', () => {
   });
 
   test('key_in_body reads urlencoded forms too', async () => {
-    const res = await request(`${gw.proxyUrl}/hidden`, {
+    const res = await request(`${ctx.gw.proxyUrl}/hidden`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: 'x-key=alice-key&name=a+b',
@@ -176,7 +162,7 @@ describe('key-auth through the gateway', () => {
 
   test('anonymous: a request without a (valid) key goes upstream as the anonymous consumer', async () => {
     for (const headers of [{}, { apikey: 'wrong' }]) {
-      const res = await request(`${gw.proxyUrl}/anon`, { headers });
+      const res = await request(`${ctx.gw.proxyUrl}/anon`, { headers });
       assert.equal(res.statusCode, 200);
       const seen = (await res.body.json()) as EchoedRequest;
       assert.equal(seen.headers['x-consumer-username'], 'anonymous');
@@ -184,29 +170,29 @@ describe('key-auth through the gateway', () => {
       assert.equal(seen.headers['x-anonymous-consumer'], 'true');
       assert.equal(seen.headers['x-credential-identifier'], undefined);
     }
-    const authenticated = await request(`${gw.proxyUrl}/anon`, { headers: { apikey: 'alice-key', 'x-anonymous-consumer': 'true' } });
+    const authenticated = await request(`${ctx.gw.proxyUrl}/anon`, { headers: { apikey: 'alice-key', 'x-anonymous-consumer': 'true' } });
     const seen = (await authenticated.body.json()) as EchoedRequest;
     assert.equal(seen.headers['x-consumer-username'], 'alice');
     assert.equal(seen.headers['x-anonymous-consumer'], undefined);
   });
 
   test('an anonymous consumer that does not exist: 500 with Kong\'s message', async () => {
-    const res = await request(`${gw.proxyUrl}/ghost`);
+    const res = await request(`${ctx.gw.proxyUrl}/ghost`);
     assert.equal(res.statusCode, 500);
     assert.equal(((await res.body.json()) as ErrorBody).message, "anonymous consumer ghost is configured but doesn't exist");
-    const ok = await request(`${gw.proxyUrl}/ghost`, { headers: { apikey: 'alice-key' } });
+    const ok = await request(`${ctx.gw.proxyUrl}/ghost`, { headers: { apikey: 'alice-key' } });
     assert.equal(ok.statusCode, 200);
     await ok.body.dump();
   });
 
   test('run_on_preflight false: OPTIONS passes unauthenticated, other methods do not', async () => {
-    const preflight = await request(`${gw.proxyUrl}/preflight`, { method: 'OPTIONS' });
+    const preflight = await request(`${ctx.gw.proxyUrl}/preflight`, { method: 'OPTIONS' });
     assert.equal(preflight.statusCode, 200);
     assert.equal(((await preflight.body.json()) as EchoedRequest).headers['x-consumer-id'], undefined);
-    const get = await request(`${gw.proxyUrl}/preflight`);
+    const get = await request(`${ctx.gw.proxyUrl}/preflight`);
     assert.equal(get.statusCode, 401);
     await get.body.dump();
-    const options = await request(`${gw.proxyUrl}/key`, { method: 'OPTIONS' });
+    const options = await request(`${ctx.gw.proxyUrl}/key`, { method: 'OPTIONS' });
     assert.equal(options.statusCode, 401);
     await options.body.dump();
   });
@@ -214,7 +200,7 @@ describe('key-auth through the gateway', () => {
   test('a key with a ttl stops working once the ttl has elapsed since the config was loaded', async () => {
     let now = 0;
     keyAuthClock.now = () => now;
-    const local = await startGateway(yaml);
+    const local = await startGateway(yaml());
     try {
       now = 3_599_000;
       const live = await request(`${local.proxyUrl}/key`, { headers: { apikey: 'bob-key' } });

@@ -1,8 +1,7 @@
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'undici';
-import { startEchoServer, type TestServer } from '../helpers/servers.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startGateway, useEchoGateway, type ErrorBody } from '../helpers/gateway.ts';
 import { clock } from '../../src/plugins/bundled/rate-limiting/clock.ts';
 
 /** rate-limiting through real sockets, with the plugin's clock frozen and stepped by the test. */
@@ -43,25 +42,11 @@ services:
         plugins: [{ name: rate-limiting, config: { minute: 4, window_type: sliding } }]
 `;
 
-interface ErrorBody {
-  message: string;
-  request_id: string;
-}
-
 describe('rate-limiting plugin', () => {
-  let echo: TestServer;
-  let gw: TestGateway;
   const realNow = clock.now;
   let now = 0;
 
-  before(async () => {
-    echo = await startEchoServer();
-    gw = await startGateway(config(echo.url));
-  });
-  after(async () => {
-    await gw.close();
-    await echo.close();
-  });
+  const ctx = useEchoGateway(config);
   beforeEach(() => {
     clock.now = () => now;
   });
@@ -70,7 +55,7 @@ describe('rate-limiting plugin', () => {
   });
 
   async function get(path: string, headers: Record<string, string> = {}) {
-    const res = await request(`${gw.proxyUrl}${path}`, { headers });
+    const res = await request(`${ctx.gw.proxyUrl}${path}`, { headers });
     const text = await res.body.text();
     return { status: res.statusCode, headers: res.headers, text };
   }
@@ -147,7 +132,7 @@ describe('rate-limiting plugin', () => {
     try {
       const statuses = await Promise.all(
         Array.from({ length: 40 }, async () => {
-          const res = await request(`${gw.proxyUrl}/concurrent`, { dispatcher: agent });
+          const res = await request(`${ctx.gw.proxyUrl}/concurrent`, { dispatcher: agent });
           await res.body.dump();
           return res.statusCode;
         }),

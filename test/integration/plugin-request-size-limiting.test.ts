@@ -1,9 +1,9 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
-import { rawRequest, startEchoServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { rawRequest, type EchoedRequest } from '../helpers/servers.ts';
+import { useEchoGateway } from '../helpers/gateway.ts';
 
 const config = (upstream: string) => `
 _format_version: "3.0"
@@ -20,19 +20,10 @@ services:
 `;
 
 describe('request-size-limiting plugin', () => {
-  let echo: TestServer;
-  let gw: TestGateway;
-  before(async () => {
-    echo = await startEchoServer();
-    gw = await startGateway(config(echo.url));
-  });
-  after(async () => {
-    await gw.close();
-    await echo.close();
-  });
+  const ctx = useEchoGateway(config);
 
   async function post(path: string, body: string | Readable, headers: Record<string, string> = {}) {
-    const res = await request(`${gw.proxyUrl}${path}`, { method: 'POST', body, headers });
+    const res = await request(`${ctx.gw.proxyUrl}${path}`, { method: 'POST', body, headers });
     const text = await res.body.text();
     return { status: res.statusCode, text };
   }
@@ -58,7 +49,7 @@ describe('request-size-limiting plugin', () => {
   });
 
   test('417 instead of 413 when the client waits for 100-continue', async () => {
-    const res = await rawRequest(gw.proxyPort, 'POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n');
+    const res = await rawRequest(ctx.gw.proxyPort, 'POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n');
     // Node's server answers `100 Continue` on its own before the plugins run (nginx only does
     // when the body is read); the final answer is the plugin's.
     const statuses = [...res.raw.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1]));

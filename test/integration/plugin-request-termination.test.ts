@@ -1,20 +1,15 @@
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startEchoServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import type { EchoedRequest } from '../helpers/servers.ts';
+import { useEchoGateway } from '../helpers/gateway.ts';
 
 describe('request-termination plugin', () => {
-  let echo: TestServer;
-  let gw: TestGateway;
-
-  before(async () => {
-    echo = await startEchoServer();
-    gw = await startGateway(`
+  const ctx = useEchoGateway((upstream) => `
 _format_version: "3.0"
 services:
   - name: echo
-    url: ${echo.url}
+    url: ${upstream}
     routes:
       - name: default
         paths: [/default]
@@ -35,52 +30,47 @@ services:
         paths: ["~/echo/(?<id>\\\\d+)$"]
         plugins: [{ name: request-termination, config: { status_code: 200, echo: true, message: echoed, trigger: debug } }]
 `);
-  });
-  after(async () => {
-    await gw.close();
-    await echo.close();
-  });
 
   test('default: 503 with Kong\'s message, the upstream never sees the request', async () => {
-    const res = await request(`${gw.proxyUrl}/default`);
+    const res = await request(`${ctx.gw.proxyUrl}/default`);
     assert.equal(res.statusCode, 503);
     assert.match(String(res.headers['content-type']), /application\/json/);
     assert.deepEqual(await res.body.json(), { message: 'Service unavailable' });
   });
 
   test('status_code and message', async () => {
-    const res = await request(`${gw.proxyUrl}/message`);
+    const res = await request(`${ctx.gw.proxyUrl}/message`);
     assert.equal(res.statusCode, 403);
     assert.deepEqual(await res.body.json(), { message: 'So long and thanks for all the fish!' });
   });
 
   test('a status without a default message answers an empty object', async () => {
-    const res = await request(`${gw.proxyUrl}/teapot`);
+    const res = await request(`${ctx.gw.proxyUrl}/teapot`);
     assert.equal(res.statusCode, 418);
     assert.deepEqual(await res.body.json(), {});
   });
 
   test('body with content_type is sent as is', async () => {
-    const res = await request(`${gw.proxyUrl}/body`);
+    const res = await request(`${ctx.gw.proxyUrl}/body`);
     assert.equal(res.statusCode, 200);
     assert.equal(res.headers['content-type'], 'text/html');
     assert.equal(await res.body.text(), '<h1>maintenance</h1>');
   });
 
   test('trigger: proxied without the header or query argument, terminated with either', async () => {
-    const through = await request(`${gw.proxyUrl}/trigger`);
+    const through = await request(`${ctx.gw.proxyUrl}/trigger`);
     assert.equal(through.statusCode, 200);
     assert.equal(((await through.body.json()) as EchoedRequest).method, 'GET', 'the upstream answered');
-    const byHeader = await request(`${gw.proxyUrl}/trigger`, { headers: { 'x-kill': '1' } });
+    const byHeader = await request(`${ctx.gw.proxyUrl}/trigger`, { headers: { 'x-kill': '1' } });
     assert.equal(byHeader.statusCode, 404);
     assert.deepEqual(await byHeader.body.json(), { message: 'Not found' });
-    const byQuery = await request(`${gw.proxyUrl}/trigger?X-Kill`);
+    const byQuery = await request(`${ctx.gw.proxyUrl}/trigger?X-Kill`);
     assert.equal(byQuery.statusCode, 404);
     await byQuery.body.dump();
   });
 
   test('echo: the request as the gateway saw it, with the matched route and service', async () => {
-    const res = await request(`${gw.proxyUrl}/echo/42?debug=1&a=b&a=c`, {
+    const res = await request(`${ctx.gw.proxyUrl}/echo/42?debug=1&a=b&a=c`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-thing': 'yes' },
       body: JSON.stringify({ hello: 'world' }),
@@ -99,18 +89,18 @@ services:
     assert.equal(body.request.scheme, 'http');
     assert.equal(body.request.method, 'POST');
     assert.equal(body.request.path, '/echo/42');
-    assert.equal(body.request.port, gw.proxyPort);
+    assert.equal(body.request.port, ctx.gw.proxyPort);
     assert.equal(body.request.headers['x-thing'], 'yes');
     assert.deepEqual(body.request.query, { debug: '1', a: ['b', 'c'] });
     assert.deepEqual(body.request.body, { hello: 'world' });
     assert.equal(body.request.raw_body, '{"hello":"world"}');
     assert.equal(body.matched_route.name, 'echo');
     assert.equal(body.matched_service.name, 'echo');
-    const empty = await request(`${gw.proxyUrl}/echo/1?debug`);
+    const empty = await request(`${ctx.gw.proxyUrl}/echo/1?debug`);
     const emptyBody = (await empty.body.json()) as { request: Record<string, unknown> };
     assert.equal('body' in emptyBody.request, false, 'no body: the key is absent, as Kong encodes nil');
     assert.equal(emptyBody.request['raw_body'], '');
-    const proxied = await request(`${gw.proxyUrl}/echo/42`);
+    const proxied = await request(`${ctx.gw.proxyUrl}/echo/42`);
     assert.equal(proxied.statusCode, 200);
     assert.equal(((await proxied.body.json()) as EchoedRequest).method, 'GET', 'without the trigger the upstream answers');
   });

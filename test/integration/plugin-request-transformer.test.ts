@@ -1,20 +1,15 @@
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startEchoServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import type { EchoedRequest } from '../helpers/servers.ts';
+import { useEchoGateway } from '../helpers/gateway.ts';
 
 describe('request-transformer plugin', () => {
-  let echo: TestServer;
-  let gw: TestGateway;
-
-  before(async () => {
-    echo = await startEchoServer();
-    gw = await startGateway(`
+  const ctx = useEchoGateway((upstream) => `
 _format_version: "3.0"
 services:
   - name: echo
-    url: ${echo.url}
+    url: ${upstream}
     routes:
       - name: headers
         paths: [/headers]
@@ -59,14 +54,9 @@ services:
         paths: [/method]
         plugins: [{ name: request-transformer, config: { http_method: GET } }]
 `);
-  });
-  after(async () => {
-    await gw.close();
-    await echo.close();
-  });
 
   async function send(path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<EchoedRequest> {
-    const res = await request(`${gw.proxyUrl}${path}`, { method: (options.method ?? 'GET') as 'GET', headers: options.headers ?? {}, body: options.body ?? null });
+    const res = await request(`${ctx.gw.proxyUrl}${path}`, { method: (options.method ?? 'GET') as 'GET', headers: options.headers ?? {}, body: options.body ?? null });
     assert.equal(res.statusCode, 200);
     return (await res.body.json()) as EchoedRequest;
   }

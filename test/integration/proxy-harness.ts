@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { AddressInfo } from 'node:net';
 import type { Service, Target, Upstream } from '../../src/config/types.ts';
 import { GatewayError, errorBody } from '../../src/gateway/errors.ts';
-import { downstreamResponseHeaders, upstreamRequestHeaders } from '../../src/proxy/headers.ts';
+import { downstreamResponseHeaders, upstreamRequestHeaders, type UpstreamHeaderInput } from '../../src/proxy/headers.ts';
 import type { UpstreamRequest } from '../../src/proxy/types.ts';
 import type { UpstreamClient } from '../../src/proxy/upstream-client.ts';
 
@@ -105,6 +105,28 @@ export interface GatewayOptions {
   readonly preserveHost?: boolean;
 }
 
+/**
+ * The headers the stand-in gateways send upstream for `req`: headers.ts for a direct, untrusted
+ * peer on a plain-http listener; `path` is the request path without its query.
+ */
+export function standInUpstreamHeaders(
+  req: IncomingMessage,
+  path: string,
+  target: Pick<UpstreamHeaderInput, 'service' | 'upstream' | 'preserveHost' | 'upgrade'>,
+): ReturnType<typeof upstreamRequestHeaders> {
+  const peerIp = req.socket.remoteAddress ?? '127.0.0.1';
+  return upstreamRequestHeaders({
+    headers: req.headers,
+    peerIp,
+    peerTrusted: false,
+    clientIp: peerIp,
+    scheme: 'http',
+    listenerPort: req.socket.localPort ?? 0,
+    path,
+    ...target,
+  });
+}
+
 /** The stand-in gateway: headers via headers.ts, send via the client, stream the answer back. */
 export function startGateway(client: UpstreamClient, options: GatewayOptions): Promise<Running> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -116,18 +138,7 @@ export function startGateway(client: UpstreamClient, options: GatewayOptions): P
     const request: UpstreamRequest = {
       method: req.method ?? 'GET',
       pathAndQuery: url,
-      headers: upstreamRequestHeaders({
-        headers: req.headers,
-        peerIp,
-        peerTrusted: false,
-        clientIp: peerIp,
-        scheme: 'http',
-        listenerPort: req.socket.localPort ?? 0,
-        path,
-        preserveHost: options.preserveHost ?? false,
-        service: options.service,
-        upstream: options.upstream,
-      }),
+      headers: standInUpstreamHeaders(req, path, { preserveHost: options.preserveHost ?? false, service: options.service, upstream: options.upstream }),
       body: hasBody ? req : null,
       service: options.service,
       upstream: options.upstream,

@@ -4,29 +4,15 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { after, describe, it } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Service, Upstream } from '../../src/config/types.ts';
-import { upstreamRequestHeaders } from '../../src/proxy/headers.ts';
 import { createUpstreamClient } from '../../src/proxy/upstream-client.ts';
-import { closedPort, listen, makeService, makeUpstream, startServer, type Running } from './proxy-harness.ts';
+import { closedPort, listen, makeService, makeUpstream, standInUpstreamHeaders, startServer, type Running } from './proxy-harness.ts';
 
 /** A stand-in gateway that only handles upgrades, via the client's pass-through. */
 async function startUpgradeGateway(client: ReturnType<typeof createUpstreamClient>, service: Service, upstream?: Upstream): Promise<Running> {
   const server = createServer((_req, res) => res.writeHead(426).end());
   server.on('upgrade', (req, socket, head) => {
     const url = req.url ?? '/';
-    const peerIp = req.socket.remoteAddress ?? '127.0.0.1';
-    const headers = upstreamRequestHeaders({
-      headers: req.headers,
-      peerIp,
-      peerTrusted: false,
-      clientIp: peerIp,
-      scheme: 'http',
-      listenerPort: req.socket.localPort ?? 0,
-      path: url.split('?')[0]!,
-      preserveHost: false,
-      service,
-      upstream,
-      upgrade: true,
-    });
+    const headers = standInUpstreamHeaders(req, url.split('?')[0]!, { preserveHost: false, service, upstream, upgrade: true });
     void client.upgrade({ method: req.method ?? 'GET', pathAndQuery: url, headers, body: null, service, upstream }, { req, socket, head });
   });
   return listen(server);

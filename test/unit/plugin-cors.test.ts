@@ -4,12 +4,9 @@ import { createBundledRegistry } from '../../src/plugins/registry.ts';
 import { compile } from '../../src/plugins/bundled/cors/handler.ts';
 import { compileOrigins, normalizeOrigin } from '../../src/plugins/bundled/cors/origins.ts';
 import type { Config } from '../../src/plugins/bundled/cors/schema.ts';
+import { validPluginConfig } from '../helpers/plugin-config.ts';
 
-function config(raw: Record<string, unknown>): Config {
-  const result = createBundledRegistry().validateConfig('cors', raw);
-  if (!result.ok) throw new Error(JSON.stringify(result.issues));
-  return result.config as Config;
-}
+const config = (raw: Record<string, unknown>) => validPluginConfig<Config>('cors', raw);
 
 describe('cors origins', () => {
   test('normalization: lower-cased, default ports dropped, path ignored; non-URLs as written', () => {

@@ -3,12 +3,9 @@ import assert from 'node:assert/strict';
 import { createBundledRegistry } from '../../src/plugins/registry.ts';
 import { compile } from '../../src/plugins/bundled/request-termination/handler.ts';
 import type { Config } from '../../src/plugins/bundled/request-termination/schema.ts';
+import { validPluginConfig } from '../helpers/plugin-config.ts';
 
-function config(raw: Record<string, unknown>): Config {
-  const result = createBundledRegistry().validateConfig('request-termination', raw);
-  if (!result.ok) throw new Error(JSON.stringify(result.issues));
-  return result.config as Config;
-}
+const config = (raw: Record<string, unknown>) => validPluginConfig<Config>('request-termination', raw);
 
 describe('request-termination config', () => {
   test("defaults: 503 with Kong's message", () => {

@@ -4,12 +4,9 @@ import { createBundledRegistry } from '../../src/plugins/registry.ts';
 import { compile } from '../../src/plugins/bundled/request-transformer/handler.ts';
 import { splitEntry } from '../../src/plugins/bundled/request-transformer/entries.ts';
 import type { Config } from '../../src/plugins/bundled/request-transformer/schema.ts';
+import { validPluginConfig } from '../helpers/plugin-config.ts';
 
-function config(raw: Record<string, unknown>): Config {
-  const result = createBundledRegistry().validateConfig('request-transformer', raw);
-  if (!result.ok) throw new Error(JSON.stringify(result.issues));
-  return result.config as Config;
-}
+const config = (raw: Record<string, unknown>) => validPluginConfig<Config>('request-transformer', raw);
 
 describe('request-transformer config', () => {
   test('every list defaults to [] as in Kong', () => {

@@ -1,16 +1,12 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { createBundledRegistry } from '../../src/plugins/registry.ts';
 import { compile, body_filter, header_filter } from '../../src/plugins/bundled/response-transformer/handler.ts';
 import { castValue, transformJson } from '../../src/plugins/bundled/response-transformer/json-body.ts';
 import type { Config } from '../../src/plugins/bundled/response-transformer/schema.ts';
 import type { HeaderValue, Pdk } from '../../src/plugins/pdk/types.ts';
+import { validPluginConfig } from '../helpers/plugin-config.ts';
 
-function config(raw: Record<string, unknown>): Config {
-  const result = createBundledRegistry().validateConfig('response-transformer', raw);
-  if (!result.ok) throw new Error(JSON.stringify(result.issues));
-  return result.config as Config;
-}
+const config = (raw: Record<string, unknown>) => validPluginConfig<Config>('response-transformer', raw);
 
 /** Just enough PDK for the response phases: a header map and ctx.plugin. */
 function fakeKong(headers: Record<string, HeaderValue>): Pdk & { headers: Record<string, HeaderValue> } {
