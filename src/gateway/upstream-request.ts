@@ -93,7 +93,8 @@ export function buildUpstreamRequest(
 
 /** Kong's consumer headers, set from what the auth plugins established. */
 function setConsumerHeaders(ctx: RequestContext, headers: Record<string, string | string[]>): void {
-  for (const name of CONSUMER_HEADERS) delete headers[name];
+  // `delete` only when present: deleting turns the object into a slow dictionary.
+  for (const name of CONSUMER_HEADERS) if (headers[name] !== undefined) delete headers[name];
   const { consumer, credential } = ctx;
   if (consumer) {
     headers['x-consumer-id'] = consumer.id;
