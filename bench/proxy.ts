@@ -7,23 +7,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, hasCommand, spawnUntil, startNginx, type Running } from './lib/processes.ts';
+import { freePort, hasCommand, spawnUntil, startBenchUpstream, startNginx, type Running } from './lib/processes.ts';
 import { printTable, runLoad, type LoadResult } from './lib/load.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const root = fileURLToPath(new URL('..', import.meta.url));
-
-async function startUpstream(): Promise<{ running: Running; port: number }> {
-  const { running, value } = await spawnUntil(process.execPath, [join(root, 'bench/lib/upstream.mjs')], (line) => {
-    try {
-      return (JSON.parse(line) as { port?: number }).port;
-    } catch {
-      return undefined;
-    }
-  });
-  return { running, port: value };
-}
 
 /** Starts `sluice start` and reads the proxy address from its one-line start-up log. */
 export async function startSluice(configYaml: string, extraArgs: string[] = []): Promise<{ running: Running; proxy: string }> {
@@ -48,7 +37,7 @@ async function measure(url: string): Promise<LoadResult> {
 }
 
 export async function run(): Promise<void> {
-  const upstream = await startUpstream();
+  const upstream = await startBenchUpstream();
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
   const cleanups: Running[] = [upstream.running];
   try {

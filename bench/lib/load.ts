@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Pool } from 'undici';
 import { hasCommand } from './processes.ts';
 
@@ -9,11 +12,18 @@ export interface LoadResult {
   readonly errors: number;
 }
 
+/** Requests that vary: request i is `at(i mod count)` (wrk cycles through them in a Lua script). */
+export interface Rotation {
+  readonly count: number;
+  at(i: number): { readonly path: string; readonly headers: Readonly<Record<string, string>> };
+}
+
 export interface LoadOptions {
   readonly url: string;
   readonly connections: number;
   readonly seconds: number;
   readonly headers?: Record<string, string>;
+  readonly rotation?: Rotation;
 }
 
 /** Load with wrk when installed (it does not share the CPU budget of Node), else with undici. */
@@ -21,9 +31,10 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
   return hasCommand('wrk') ? Promise.resolve(runWrk(options)) : runUndiciLoad(options);
 }
 
-function runWrk({ url, connections, seconds, headers = {} }: LoadOptions): LoadResult {
+function runWrk({ url, connections, seconds, headers = {}, rotation }: LoadOptions): LoadResult {
   const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
-  const result = spawnSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...headerArgs, url], { encoding: 'utf8' });
+  const scriptArgs = rotation ? ['-s', wrkRotationScript(rotation)] : [];
+  const result = spawnSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...headerArgs, ...scriptArgs, url], { encoding: 'utf8' });
   const text = result.stdout;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
   const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0) + Number(/Socket errors:.*?timeout (\d+)/.exec(text)?.[1] ?? 0);
@@ -37,17 +48,38 @@ function wrkPercentile(text: string, label: string): number {
   return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
 }
 
-async function runUndiciLoad({ url, connections, seconds, headers = {} }: LoadOptions): Promise<LoadResult> {
+/** A wrk Lua script that cycles through the rotation's requests. */
+function wrkRotationScript(rotation: Rotation): string {
+  const requests = Array.from({ length: rotation.count }, (_, i) => rotation.at(i));
+  const lua = (text: string) => JSON.stringify(text);
+  const table = requests.map((r) => `{${lua(r.path)}, {${Object.entries(r.headers).map(([k, v]) => `[${lua(k)}] = ${lua(v)}`).join(', ')}}}`);
+  const file = join(mkdtempSync(join(tmpdir(), 'sluice-bench-')), 'rotate.lua');
+  writeFileSync(
+    file,
+    `local requests = {${table.join(',\n')}}
+local i = 0
+request = function()
+  i = i % #requests + 1
+  return wrk.format("GET", requests[i][1], requests[i][2])
+end
+`,
+  );
+  return file;
+}
+
+async function runUndiciLoad({ url, connections, seconds, headers = {}, rotation }: LoadOptions): Promise<LoadResult> {
   const target = new URL(url);
   const pool = new Pool(target.origin, { connections });
   const latencies: number[] = [];
   let errors = 0;
   const deadline = performance.now() + seconds * 1000;
+  let next = 0;
   const worker = async () => {
     while (performance.now() < deadline) {
+      const varied = rotation?.at(next++ % rotation.count);
       const started = performance.now();
       try {
-        const res = await pool.request({ path: target.pathname + target.search, method: 'GET', headers });
+        const res = await pool.request({ path: varied?.path ?? target.pathname + target.search, method: 'GET', headers: { ...headers, ...varied?.headers } });
         await res.body.dump();
         if (res.statusCode >= 400) errors++;
       } catch {

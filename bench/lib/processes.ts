@@ -83,3 +83,16 @@ export async function startNginx(httpBlock: string, port: number, modules: strin
   await running.stop();
   throw new Error('nginx did not start');
 }
+
+/** The benchmark upstream (`bench/lib/upstream.mjs`) in its own process. */
+export async function startBenchUpstream(): Promise<{ running: Running; port: number }> {
+  const script = new URL('./upstream.mjs', import.meta.url).pathname;
+  const { running, value } = await spawnUntil(process.execPath, [script], (line) => {
+    try {
+      return (JSON.parse(line) as { port?: number }).port;
+    } catch {
+      return undefined;
+    }
+  });
+  return { running, port: value };
+}
