@@ -8,11 +8,12 @@
  * the router cache, the key index and the counters see 100 × 100 combinations, not one.
  */
 import { cpus } from 'node:os';
-import { printTable, runLoad, type LoadResult, type Rotation } from './lib/load.ts';
+import { measureInterleaved, printTable, type LoadResult, type Rotation, type Target } from './lib/load.ts';
 import { hasCommand, startBenchUpstream, type Running } from './lib/processes.ts';
 import { startSluice } from './proxy.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ROUTES = 100;
 const CONSUMERS = 100;
@@ -42,38 +43,36 @@ const ROTATION: Rotation = {
   at: (i) => ({ path: `/r${i % ROUTES}/item`, headers: { apikey: `key-${(i * 7) % CONSUMERS}` } }),
 };
 
-async function measure(origin: string): Promise<LoadResult> {
-  const load = (seconds: number) => runLoad({ url: origin, connections: CONNECTIONS, seconds, rotation: ROTATION });
-  await load(1); // warm-up (JIT, pools, router cache)
-  return load(SECONDS);
-}
-
 export async function run(): Promise<void> {
   const upstream = await startBenchUpstream();
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
   const cleanups: Running[] = [upstream.running];
   try {
-    const results: [string, LoadResult][] = [['direct to upstream', await measure(upstreamUrl)]];
     const variants: [string, Plugins][] = [
       ['sluice, 100 routes, no plugins', { keyAuth: false, rateLimiting: false }],
       ['sluice, key-auth + rate-limiting', { keyAuth: true, rateLimiting: true }],
       ['sluice, key-auth only', { keyAuth: true, rateLimiting: false }],
       ['sluice, rate-limiting only (by IP)', { keyAuth: false, rateLimiting: true }],
     ];
+    const targets: Target[] = [{ name: 'direct to upstream', url: upstreamUrl }];
     for (const [name, plugins] of variants) {
       const sluice = await startSluice(sluiceConfig(upstreamUrl, plugins));
       cleanups.push(sluice.running);
-      results.push([name, await measure(`http://${sluice.proxy}`)]);
-      await sluice.running.stop();
+      targets.push({ name, url: `http://${sluice.proxy}` });
     }
-    const direct = results[0]![1].requestsPerSecond;
-    const bare = results[1]![1].requestsPerSecond;
+    const results = await measureInterleaved(targets, { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, rotation: ROTATION });
+    const rps = (name: string) => results.get(name)?.requestsPerSecond ?? NaN;
+    const direct = rps('direct to upstream');
+    const bare = rps('sluice, 100 routes, no plugins');
     console.log(
-      `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${CONNECTIONS} connections, ${SECONDS}s per row, ${ROUTES} routes × ${CONSUMERS} consumers rotated, load by ${hasCommand('wrk') ? 'wrk' : 'undici'}\n`,
+      `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${CONNECTIONS} connections, median of ${ROUNDS} alternating ${SECONDS}s rounds, ${ROUTES} routes × ${CONSUMERS} consumers rotated, load by ${hasCommand('wrk') ? 'wrk' : 'undici'}\n`,
     );
     printTable(
       ['target', 'requests/s', 'p50 ms', 'p99 ms', 'errors', '× direct', '× no plugins'],
-      results.map(([name, r]) => [name, Math.round(r.requestsPerSecond), r.p50Ms, r.p99Ms, r.errors, r.requestsPerSecond / direct, r.requestsPerSecond / bare]),
+      targets.map(({ name }) => {
+        const r = results.get(name) as LoadResult;
+        return [name, Math.round(r.requestsPerSecond), r.p50Ms, r.p99Ms, r.errors, r.requestsPerSecond / direct, r.requestsPerSecond / bare];
+      }),
     );
   } finally {
     for (const running of cleanups) await running.stop();

@@ -1,16 +1,18 @@
 /**
  * `npm run bench -- proxy`: requests/s and p50/p99 latency for the same upstream reached
  * directly, through Sluice (no plugins) and through a one-worker nginx `proxy_pass` when nginx
- * is installed, all in one run, with ratios. Each server runs in its own process.
+ * is installed, all in one run (alternating rounds, median kept), with ratios. Each server runs
+ * in its own process.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, hasCommand, spawnUntil, startBenchUpstream, startNginx, type Running } from './lib/processes.ts';
-import { printTable, runLoad, type LoadResult } from './lib/load.ts';
+import { measureInterleaved, printTable, type LoadResult, type Target } from './lib/load.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -31,23 +33,17 @@ export async function startSluice(configYaml: string, extraArgs: string[] = []):
   return { running, proxy: value };
 }
 
-async function measure(url: string): Promise<LoadResult> {
-  await runLoad({ url, connections: CONNECTIONS, seconds: 1 }); // warm-up (JIT, pools)
-  return runLoad({ url, connections: CONNECTIONS, seconds: SECONDS });
-}
+const NGINX = 'nginx proxy_pass (1 worker)';
 
 export async function run(): Promise<void> {
   const upstream = await startBenchUpstream();
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
   const cleanups: Running[] = [upstream.running];
   try {
-    const results: [string, LoadResult][] = [['direct to upstream', await measure(`${upstreamUrl}/`)]];
-
+    const targets: Target[] = [{ name: 'direct to upstream', url: `${upstreamUrl}/` }];
     const sluice = await startSluice(`_format_version: "3.0"\nservices:\n  - name: bench\n    url: ${upstreamUrl}\n    routes:\n      - paths: [/]\n`);
     cleanups.push(sluice.running);
-    results.push(['sluice (no plugins)', await measure(`http://${sluice.proxy}/`)]);
-    await sluice.running.stop();
-
+    targets.push({ name: 'sluice (no plugins)', url: `http://${sluice.proxy}/` });
     if (hasCommand('nginx')) {
       const port = await freePort();
       const nginx = await startNginx(
@@ -56,26 +52,23 @@ export async function run(): Promise<void> {
         port,
       );
       cleanups.push(nginx);
-      results.push(['nginx proxy_pass (1 worker)', await measure(`http://127.0.0.1:${port}/`)]);
-      await nginx.stop();
+      targets.push({ name: NGINX, url: `http://127.0.0.1:${port}/` });
     } else {
       console.log('(nginx not installed: `apt-get install nginx-light` adds the nginx baseline)');
     }
 
-    const direct = results[0]![1].requestsPerSecond;
-    const nginx = results.find(([name]) => name.startsWith('nginx'))?.[1].requestsPerSecond;
-    console.log(`${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${CONNECTIONS} connections, ${SECONDS}s per row, load by ${hasCommand('wrk') ? 'wrk' : 'undici'}\n`);
+    const results = await measureInterleaved(targets, { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS });
+    const direct = results.get('direct to upstream')?.requestsPerSecond ?? NaN;
+    const nginx = results.get(NGINX)?.requestsPerSecond;
+    console.log(
+      `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${CONNECTIONS} connections, median of ${ROUNDS} alternating ${SECONDS}s rounds, load by ${hasCommand('wrk') ? 'wrk' : 'undici'}\n`,
+    );
     printTable(
       ['target', 'requests/s', 'p50 ms', 'p99 ms', 'errors', '× direct', '× nginx'],
-      results.map(([name, r]) => [
-        name,
-        Math.round(r.requestsPerSecond),
-        r.p50Ms,
-        r.p99Ms,
-        r.errors,
-        r.requestsPerSecond / direct,
-        nginx ? r.requestsPerSecond / nginx : 'n/a',
-      ]),
+      targets.map(({ name }) => {
+        const r = results.get(name) as LoadResult;
+        return [name, Math.round(r.requestsPerSecond), r.p50Ms, r.p99Ms, r.errors, r.requestsPerSecond / direct, nginx ? r.requestsPerSecond / nginx : 'n/a'];
+      }),
     );
   } finally {
     for (const running of cleanups) await running.stop();

@@ -102,3 +102,27 @@ export function printTable(headers: string[], rows: (string | number)[][]): void
   console.log(`|${headers.map(() => '---').join('|')}|`);
   for (const row of rows) console.log(`| ${row.map(format).join(' | ')} |`);
 }
+
+export interface Target {
+  readonly name: string;
+  readonly url: string;
+}
+
+/**
+ * Measures several targets in alternating rounds (A B C A B C ...) and keeps each target's
+ * median round. On a shared 2-CPU machine the noise drifts over tens of seconds; alternating
+ * spreads it over every target instead of penalising whichever ran during a slow spell.
+ */
+export async function measureInterleaved(
+  targets: readonly Target[],
+  options: { rounds: number; seconds: number; connections: number; rotation?: Rotation },
+): Promise<Map<string, LoadResult>> {
+  const rounds = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
+  const base = { connections: options.connections, ...(options.rotation ? { rotation: options.rotation } : {}) };
+  for (const target of targets) await runLoad({ ...base, url: target.url, seconds: 1 }); // warm-up: JIT, pools, caches
+  for (let round = 0; round < options.rounds; round++) {
+    for (const target of targets) rounds.get(target.name)?.push(await runLoad({ ...base, url: target.url, seconds: options.seconds }));
+  }
+  const median = (results: LoadResult[]) => [...results].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(results.length / 2)] as LoadResult;
+  return new Map([...rounds].map(([name, results]) => [name, median(results)]));
+}
