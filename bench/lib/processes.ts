@@ -10,18 +10,23 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** Spawns a process and resolves with the first stdout line `pick` accepts. */
-export function spawnUntil<T>(command: string, args: string[], pick: (line: string) => T | undefined, timeoutMs = 15_000): Promise<{ running: Running; value: T }> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const running: Running = {
+/** A child whose `stop()` sends `signal` and resolves once it has exited. */
+function stoppable(child: ChildProcess, signal: NodeJS.Signals): Running {
+  return {
     child,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
-        child.kill('SIGTERM');
+        child.kill(signal);
       }),
   };
+}
+
+/** Spawns a process and resolves with the first stdout line `pick` accepts. */
+export function spawnUntil<T>(command: string, args: string[], pick: (line: string) => T | undefined, timeoutMs = 15_000): Promise<{ running: Running; value: T }> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const running = stoppable(child, 'SIGTERM');
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command} did not start in ${timeoutMs} ms`)), timeoutMs);
     child.once('exit', (code) => reject(new Error(`${command} exited with ${code} before it was ready`)));
@@ -63,15 +68,7 @@ export async function startNginx(httpBlock: string, port: number, modules: strin
   ].join('\n');
   writeFileSync(join(dir, 'nginx.conf'), conf);
   const child = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'inherit' });
-  const running: Running = {
-    child,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGQUIT');
-      }),
-  };
+  const running = stoppable(child, 'SIGQUIT');
   for (let attempt = 0; attempt < 100; attempt++) {
     const up = await fetch(`http://127.0.0.1:${port}/`).then(
       () => true,
