@@ -1,0 +1,37 @@
+/**
+ * Typed pub/sub errors with stable codes. The HTTP layer maps codes to statuses
+ * (see `PUBSUB_ERROR_STATUS`); engines and the hub never pick a status themselves.
+ *
+ * @example
+ *   try { parseMessageId(text, 2) } catch (e) { if (isPubsubError(e, 'BAD_MESSAGE_ID')) reply(400) }
+ */
+export type PubsubErrorCode =
+  | 'BAD_MESSAGE_ID'
+  | 'CHANNEL_NOT_FOUND'
+  | 'TOO_MANY_SUBSCRIBERS'
+  | 'MESSAGE_TOO_LARGE'
+  | 'TOO_MANY_CHANNELS'
+  | 'ENGINE_CLOSED';
+
+/** The status nchan answers with for each code. */
+export const PUBSUB_ERROR_STATUS: Readonly<Record<PubsubErrorCode, number>> = {
+  BAD_MESSAGE_ID: 400,
+  CHANNEL_NOT_FOUND: 403, // nchan_subscribe_existing_channels_only
+  TOO_MANY_SUBSCRIBERS: 403,
+  MESSAGE_TOO_LARGE: 413,
+  TOO_MANY_CHANNELS: 400,
+  ENGINE_CLOSED: 503,
+};
+
+export class PubsubError extends Error {
+  readonly code: PubsubErrorCode;
+  constructor(code: PubsubErrorCode, message: string) {
+    super(message);
+    this.name = 'PubsubError';
+    this.code = code;
+  }
+}
+
+export function isPubsubError(e: unknown, code?: PubsubErrorCode): e is PubsubError {
+  return e instanceof PubsubError && (code === undefined || e.code === code);
+}
