@@ -4,8 +4,15 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.ts';
 import { RequestPdk } from '../plugins/pdk/request-pdk.ts';
-import { createTrustedIps, downstreamResponseHeaderList, downstreamResponseHeaders, resolveClientIp, type UpstreamClient } from '../proxy/index.ts';
-import { UpstreamCancel, type UpstreamResponseHead } from '../proxy/upstream-client.ts';
+import {
+  createTrustedIps,
+  downstreamResponseHeaderList,
+  downstreamResponseHeaders,
+  resolveClientIp,
+  UpstreamCancel,
+  type UpstreamClient,
+  type UpstreamResponseHead,
+} from '../proxy/index.ts';
 import { normalizePath, splitRequestTarget } from '../router/normalize.ts';
 import { VERSION } from '../version.ts';
 import { BodyLimit } from './body-limit.ts';

@@ -1,4 +1,4 @@
-import type { BodyFlow, ResponseSink, UpstreamResponseHead } from '../proxy/upstream-client.ts';
+import type { BodyFlow, ResponseSink, UpstreamResponseHead } from '../proxy/index.ts';
 import type { RequestContext } from './context.ts';
 
 /**

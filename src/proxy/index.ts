@@ -8,7 +8,10 @@ export { createBalancer, computeHashKey, parseTarget, hash32 } from './balancer.
 export type { Balancer, Peer, HealthPredicate } from './balancer.ts';
 export { createHealthChecker, DEFAULT_PROBE_INTERVAL_MS } from './health.ts';
 export type { HealthChecker, HealthListener, HealthOptions, TargetHealth } from './health.ts';
-export { createUpstreamClient, toGatewayError } from './upstream-client.ts';
+export { createUpstreamClient } from './upstream-client.ts';
 export type { UpstreamClient, UpstreamClientOptions, UpgradeClient } from './upstream-client.ts';
+export { UpstreamCancel } from './cancel.ts';
+export type { BodyFlow, ResponseSink, UpstreamResponseHead } from './exchange.ts';
+export { toGatewayError } from './upstream-errors.ts';
 export { openUpstreamUpgrade, relayUpgrade, writeUpgradeError } from './websocket.ts';
 export type { UpgradeTarget, UpgradeOutcome } from './websocket.ts';
