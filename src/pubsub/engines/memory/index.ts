@@ -1,0 +1,1 @@
+export { createMemoryEngine, type MemoryEngineOptions } from './memory-engine.ts';
