@@ -166,6 +166,27 @@ export interface Credential {
   readonly [field: string]: unknown;
 }
 
+/**
+ * A `channels` entry (schema: `src/config/schema/channel.ts`). `Snapshot.channels` still holds
+ * the raw rows (the resolver in `src/config/resolve/channels.ts` returns records);
+ * `src/pubsub/policies.ts` narrows them to this type.
+ */
+export interface ChannelConfig {
+  readonly name: string;
+  /** Channel id pattern; `*` matches any run of characters (including none). */
+  readonly match: string;
+  readonly message_buffer_length?: number;
+  /** Seconds; 0 = never expire. */
+  readonly message_timeout?: number;
+  readonly max_subscribers?: number;
+  /** Bytes. */
+  readonly max_message_size?: number;
+  readonly subscribe_existing_only?: boolean;
+  /** Seconds an empty channel lingers. */
+  readonly channel_timeout?: number;
+  readonly tags?: readonly string[];
+}
+
 export interface Snapshot {
   readonly services: ReadonlyMap<string, Service>;
   /** In file order; the router sorts by priority itself. */
