@@ -20,6 +20,11 @@ export interface Message {
   readonly eventName?: string;
   /** Clock ms at publish: orders messages of different channels (multiplexed replay). */
   readonly publishedAt: number;
+  /**
+   * Engine-wide publish sequence, strictly increasing across all channels of one engine:
+   * breaks `publishedAt` ties when merging channels (memory: a counter; Redis: an INCR).
+   */
+  readonly seq: number;
   /** Clock ms after which the message is gone; `null` = never (message_timeout 0). */
   readonly expiresAt: number | null;
 }

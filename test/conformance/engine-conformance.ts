@@ -199,6 +199,16 @@ export function engineConformance(name: string, makeEngine: MakeEngine): void {
       assert.equal((await engine.info('c'))?.requested, 86_400);
     });
 
+    it('orders publishes across channels by (publishedAt, seq)', async () => {
+      const a = await pub('a', '1');
+      const b = await pub('b', '2');
+      ms += 1;
+      const c = await pub('a', '3');
+      assert.ok(a.message.seq < b.message.seq && b.message.seq < c.message.seq);
+      assert.equal(a.message.publishedAt, T0);
+      assert.equal(c.message.publishedAt, T0 + 1);
+    });
+
     it('keeps channels apart', async () => {
       await pub('a', '1');
       await pub('b', '2');

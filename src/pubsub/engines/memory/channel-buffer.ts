@@ -27,7 +27,7 @@ export class ChannelBuffer {
   }
 
   /** Assigns the next id (`seconds:tag`, tag restarting each second, never going backwards). */
-  append(input: PublishInput, storage: ChannelStorage, now: number): Message {
+  append(input: PublishInput, storage: ChannelStorage, now: number, seq: number): Message {
     this.storage = storage;
     this.expire(now);
     const secs = Math.floor(now / 1000);
@@ -41,6 +41,7 @@ export class ChannelBuffer {
       ...(input.contentType !== undefined ? { contentType: input.contentType } : {}),
       ...(input.eventName !== undefined ? { eventName: input.eventName } : {}),
       publishedAt: now,
+      seq,
       expiresAt: storage.messageTimeout > 0 ? now + storage.messageTimeout * 1000 : null,
     };
     this.messages.push(message);

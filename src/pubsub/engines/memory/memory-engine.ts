@@ -43,8 +43,8 @@ class MemoryEngine implements Engine {
       buf = new ChannelBuffer(channel, storage, now);
       this.channels.set(channel, buf);
     }
-    const message = buf.append(input, storage, now);
     this.published++;
+    const message = buf.append(input, storage, now, this.published);
     const info = buf.info(now);
     this.emit(channel, { type: 'message', message });
     return { message, channel: info };

@@ -1,0 +1,201 @@
+/**
+ * The hub: where transports (sinks) and the engine meet. It applies channel policies,
+ * replays buffered messages then delivers live ones exactly once and in order, builds
+ * multiplexed ids, bounds each subscriber's queue, and ends subscriptions on delete.
+ *
+ * @example
+ *   const hub = createHub({ engine: createMemoryEngine(), policies: compileChannelPolicies(snapshot.channels) });
+ *   const sub = await hub.subscribe(['shared', 'user_1'], { kind: 'oldest' }, sink);
+ *   await hub.publish('shared', { data: Buffer.from('hi') });  // sink.deliver(msg, '…:[0],-')
+ *   await hub.delete('user_1');                                 // sink.end('CHANNEL_DELETED')
+ */
+import type { ChannelInfo, Cursor, Engine, Message, PublishInput, PublishResult, Unsubscribe } from './engine.ts';
+import { PubsubError } from './errors.ts';
+import { MAX_SLOTS, slotCursor, type MessageId } from './message-id.ts';
+import { compileChannelPolicies, storageOf, type ChannelPolicies } from './policies.ts';
+import {
+  DEFAULT_SUBSCRIBER_LIMITS, SubscriptionState, type Sink, type SubscriberLimits,
+} from './subscription.ts';
+
+export type { EndReason, Sink, SubscriberLimits } from './subscription.ts';
+
+export interface Subscription {
+  readonly channels: readonly string[];
+  /** The last (multiplexed) id delivered or queued, if any. */
+  readonly lastId: MessageId | undefined;
+  readonly ended: boolean;
+  /** Call when the sink has drained after `deliver` returned false. */
+  resume(): void;
+  /** The client went away: stop delivery and release the subscriber counts. */
+  close(): Promise<void>;
+}
+
+/** nchan_stub_status counters. */
+export interface HubCounters {
+  readonly published: number;
+  readonly stored: number;
+  readonly channels: number;
+  readonly subscribers: number;
+  /** Subscriptions ended with SLOW_CONSUMER since start. */
+  readonly slowConsumers: number;
+}
+
+export interface HubOptions {
+  readonly engine: Engine;
+  readonly policies?: ChannelPolicies;
+}
+
+export interface Hub {
+  /**
+   * Subscribes to 1–255 channels. For several channels an `after` cursor must be the
+   * multiplexed id with one slot per channel. Rejects with `TOO_MANY_CHANNELS`,
+   * `BAD_MESSAGE_ID`, `CHANNEL_NOT_FOUND` (subscribe_existing_only) or `TOO_MANY_SUBSCRIBERS`.
+   */
+  subscribe(channelIds: readonly string[], cursor: Cursor, sink: Sink, limits?: SubscriberLimits): Promise<Subscription>;
+  /** Rejects with `MESSAGE_TOO_LARGE` past the policy's max_message_size. */
+  publish(channelId: string, input: PublishInput): Promise<PublishResult>;
+  info(channelId: string): Promise<ChannelInfo | null>;
+  /** Deletes the channel; its subscriptions (multiplexed ones too) end with CHANNEL_DELETED. */
+  delete(channelId: string): Promise<ChannelInfo | null>;
+  counters(): Promise<HubCounters>;
+  /** Swaps policies (a new snapshot); existing subscriptions keep running. */
+  setPolicies(policies: ChannelPolicies): void;
+  /** Ends every subscription with HUB_CLOSED. The engine is the caller's to close. */
+  close(): Promise<void>;
+}
+
+/** Merges per-channel lists (each oldest first) into publish order: (publishedAt, seq). */
+function mergeByPublishOrder(lists: readonly (readonly Message[])[]): { slot: number; message: Message }[] {
+  const at = lists.map(() => 0);
+  const out: { slot: number; message: Message }[] = [];
+  for (;;) {
+    let best = -1;
+    let bestMsg: Message | undefined;
+    lists.forEach((list, slot) => {
+      const m = list[at[slot] ?? 0];
+      if (m !== undefined && (bestMsg === undefined || m.publishedAt < bestMsg.publishedAt || (m.publishedAt === bestMsg.publishedAt && m.seq < bestMsg.seq))) {
+        best = slot;
+        bestMsg = m;
+      }
+    });
+    if (bestMsg === undefined) return out;
+    out.push({ slot: best, message: bestMsg });
+    at[best] = (at[best] ?? 0) + 1;
+  }
+}
+
+class HubImpl implements Hub {
+  private readonly engine: Engine;
+  private policies: ChannelPolicies;
+  private readonly live = new Set<SubscriptionState>();
+  private slowConsumers = 0;
+  private readonly releasing = new Set<Promise<void>>();
+
+  constructor(options: HubOptions) {
+    this.engine = options.engine;
+    this.policies = options.policies ?? compileChannelPolicies([]);
+  }
+
+  async subscribe(channelIds: readonly string[], cursor: Cursor, sink: Sink, limits = DEFAULT_SUBSCRIBER_LIMITS): Promise<Subscription> {
+    const n = channelIds.length;
+    if (n === 0 || n > MAX_SLOTS) throw new PubsubError('TOO_MANY_CHANNELS', `subscribe to 1..${MAX_SLOTS} channels, not ${n}`);
+    if (cursor.kind === 'after' && cursor.id.tags.length !== n) {
+      throw new PubsubError('BAD_MESSAGE_ID', `message id has ${cursor.id.tags.length} slot(s) for ${n} channel(s)`);
+    }
+    const cursors: Cursor[] = channelIds.map((_, slot) => (cursor.kind === 'after' ? { kind: 'after', id: slotCursor(cursor.id, slot) } : cursor));
+    await this.countSubscribers(channelIds);
+
+    const unsubscribes: Promise<Unsubscribe>[] = [];
+    let released: Promise<void> = Promise.resolve();
+    const state = new SubscriptionState(channelIds, sink, limits, (reason) => {
+      this.live.delete(state);
+      if (reason === 'SLOW_CONSUMER') this.slowConsumers++;
+      const p = this.release(channelIds, unsubscribes);
+      released = p;
+      this.releasing.add(p);
+      void p.finally(() => this.releasing.delete(p));
+    });
+    this.live.add(state);
+    // Live feed first, then fetch: nothing published in between is lost; replay() dedupes.
+    channelIds.forEach((ch, slot) => unsubscribes.push(this.engine.subscribe(ch, (ev) => state.onEvent(slot, ev))));
+    try {
+      await Promise.all(unsubscribes);
+      const fetched = await Promise.all(channelIds.map((ch, i) => this.engine.fetch(ch, cursors[i] as Cursor)));
+      const floors = cursors.map((c) => (c.kind === 'after' ? c.id : undefined));
+      state.replay(mergeByPublishOrder(fetched.map((f) => f.messages)), floors);
+    } catch (e) {
+      state.end('UNSUBSCRIBED');
+      await released;
+      throw e;
+    }
+    return {
+      channels: channelIds,
+      get lastId() { return state.lastId; },
+      get ended() { return state.ended; },
+      resume: () => state.resume(),
+      close: async () => {
+        state.end('UNSUBSCRIBED');
+        await released;
+      },
+    };
+  }
+
+  async publish(channelId: string, input: PublishInput): Promise<PublishResult> {
+    const policy = this.policies.policyFor(channelId);
+    if (policy.maxMessageSize > 0 && input.data.length > policy.maxMessageSize) {
+      throw new PubsubError('MESSAGE_TOO_LARGE', `message of ${input.data.length} bytes exceeds ${policy.maxMessageSize}`);
+    }
+    return this.engine.publish(channelId, input, storageOf(policy));
+  }
+
+  info(channelId: string): Promise<ChannelInfo | null> {
+    return this.engine.info(channelId);
+  }
+
+  delete(channelId: string): Promise<ChannelInfo | null> {
+    return this.engine.delete(channelId);
+  }
+
+  async counters(): Promise<HubCounters> {
+    return { ...(await this.engine.stats()), slowConsumers: this.slowConsumers };
+  }
+
+  setPolicies(policies: ChannelPolicies): void {
+    this.policies = policies;
+  }
+
+  async close(): Promise<void> {
+    const ending = [...this.live];
+    for (const s of ending) s.end('HUB_CLOSED');
+    await Promise.all([...this.releasing]);
+  }
+
+  /** Adds one subscriber per channel, all or none. */
+  private async countSubscribers(channelIds: readonly string[]): Promise<void> {
+    const added: string[] = [];
+    try {
+      for (const ch of channelIds) {
+        const policy = this.policies.policyFor(ch);
+        const r = await this.engine.addSubscriber(ch, {
+          storage: storageOf(policy),
+          existingOnly: policy.subscribeExistingOnly,
+          maxSubscribers: policy.maxSubscribers,
+        });
+        if (!r.ok) throw new PubsubError(r.reason, `${r.reason === 'CHANNEL_NOT_FOUND' ? 'no such channel' : 'too many subscribers on'} ${ch}`);
+        added.push(ch);
+      }
+    } catch (e) {
+      await Promise.all(added.map((ch) => this.engine.removeSubscriber(ch)));
+      throw e;
+    }
+  }
+
+  private async release(channelIds: readonly string[], unsubscribes: readonly Promise<Unsubscribe>[]): Promise<void> {
+    await Promise.allSettled(unsubscribes.map(async (u) => (await u)()));
+    await Promise.allSettled(channelIds.map((ch) => this.engine.removeSubscriber(ch)));
+  }
+}
+
+export function createHub(options: HubOptions): Hub {
+  return new HubImpl(options);
+}

@@ -1,0 +1,129 @@
+/**
+ * One subscriber's delivery state inside the hub: replay/live ordering with dedupe, the
+ * multiplexed id, and the bounded queue in front of a sink that can push back.
+ */
+import type { ChannelEvent, Message } from './engine.ts';
+import { compareMessageIds, nextMultiplexedId, type MessageId } from './message-id.ts';
+
+/** Why a subscription ended. */
+export type EndReason =
+  /** One of its channels was deleted (nchan: 410; the revocation pattern). */
+  | 'CHANNEL_DELETED'
+  /** Its queue passed `maxQueuedMessages` or `maxQueuedBytes`. */
+  | 'SLOW_CONSUMER'
+  /** The transport closed it (`subscription.close()`); the sink is not called back. */
+  | 'UNSUBSCRIBED'
+  /** The hub is shutting down. */
+  | 'HUB_CLOSED';
+
+/** What a transport implements. Transports stay HTTP-only, the hub engine-only. */
+export interface Sink {
+  /**
+   * Writes one message. `multiplexedId` is the id to show the client (a plain
+   * `<seconds>:<tag>` for one channel). Return false for backpressure: the message is taken,
+   * but nothing more is delivered until `subscription.resume()`.
+   */
+  deliver(message: Message, multiplexedId: MessageId): boolean;
+  /** The subscription ended for `reason`; close the client connection accordingly. */
+  end(reason: EndReason): void;
+}
+
+/** Bounds of a subscriber's live queue; replayed (already buffered) messages do not count. */
+export interface SubscriberLimits {
+  readonly maxQueuedMessages: number;
+  readonly maxQueuedBytes: number;
+}
+
+export const DEFAULT_SUBSCRIBER_LIMITS: SubscriberLimits = { maxQueuedMessages: 1000, maxQueuedBytes: 8 * 1024 * 1024 };
+
+interface Queued {
+  readonly message: Message;
+  readonly id: MessageId;
+  readonly counted: boolean;
+}
+
+/** Internal: created and driven by the hub. */
+export class SubscriptionState {
+  ended = false;
+  /** The last id handed to the sink or queued (the client's resume point once delivered). */
+  lastId: MessageId | undefined;
+  private readonly highwater: (MessageId | undefined)[];
+  private pending: { slot: number; event: ChannelEvent }[] | undefined = [];
+  private readonly queue: Queued[] = [];
+  private queuedBytes = 0;
+  private queuedCounted = 0;
+  private paused = false;
+
+  constructor(
+    readonly channels: readonly string[],
+    private readonly sink: Sink,
+    private readonly limits: SubscriberLimits,
+    private readonly onEnd: (reason: EndReason) => void,
+  ) {
+    this.highwater = channels.map(() => undefined);
+  }
+
+  /** A live event from the engine for channel `slot`; held back while replaying. */
+  onEvent(slot: number, event: ChannelEvent): void {
+    if (this.ended) return;
+    if (this.pending !== undefined) this.pending.push({ slot, event });
+    else this.apply(slot, event);
+  }
+
+  /** Replays fetched messages (already merged), then the live events held back meanwhile. */
+  replay(messages: readonly { slot: number; message: Message }[], floors: readonly (MessageId | undefined)[]): void {
+    floors.forEach((f, i) => (this.highwater[i] = f));
+    for (const { slot, message } of messages) this.enqueue(slot, message, false);
+    const held = this.pending ?? [];
+    this.pending = undefined;
+    for (const { slot, event } of held) this.apply(slot, event);
+  }
+
+  /** The sink drained: deliver what is queued until it pushes back again. */
+  resume(): void {
+    this.paused = false;
+    while (!this.ended && !this.paused && this.queue.length > 0) {
+      const q = this.queue.shift() as Queued;
+      if (q.counted) {
+        this.queuedCounted--;
+        this.queuedBytes -= q.message.data.length;
+      }
+      this.paused = !this.sink.deliver(q.message, q.id);
+    }
+  }
+
+  /** Ends once; the sink hears about it unless the transport itself closed. */
+  end(reason: EndReason): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.queue.length = 0;
+    this.pending = undefined;
+    this.onEnd(reason);
+    if (reason !== 'UNSUBSCRIBED') this.sink.end(reason);
+  }
+
+  private apply(slot: number, event: ChannelEvent): void {
+    if (event.type === 'deleted') this.end('CHANNEL_DELETED');
+    else this.enqueue(slot, event.message, true);
+  }
+
+  private enqueue(slot: number, message: Message, counted: boolean): void {
+    if (this.ended) return;
+    const hw = this.highwater[slot];
+    if (hw !== undefined && compareMessageIds(message.id, hw) <= 0) return; // already seen
+    this.highwater[slot] = message.id;
+    const id = nextMultiplexedId(this.lastId, this.channels.length, slot, message.id);
+    this.lastId = id;
+    if (!this.paused && this.queue.length === 0) {
+      this.paused = !this.sink.deliver(message, id);
+      return;
+    }
+    this.queue.push({ message, id, counted });
+    if (!counted) return;
+    this.queuedCounted++;
+    this.queuedBytes += message.data.length;
+    if (this.queuedCounted > this.limits.maxQueuedMessages || this.queuedBytes > this.limits.maxQueuedBytes) {
+      this.end('SLOW_CONSUMER');
+    }
+  }
+}
