@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Consumer, Credential } from '../config/types.ts';
+import type { Terminator } from '../plugins/pdk/types.ts';
 import type { RouteMatch } from '../router/types.ts';
 import type { HeaderEdit, OutHeaders } from './header-edits.ts';
 import type { RuntimeState } from './state.ts';
@@ -51,6 +52,8 @@ export interface RequestContext {
   match?: RouteMatch;
   /** Set when a plugin answered the request itself; the upstream is never called then. */
   exit?: PluginExit;
+  /** Set when a plugin takes the request over after access (pub/sub); replaces the proxy. */
+  terminator?: Terminator;
   consumer?: Consumer;
   credential?: Credential;
   anonymous?: boolean;

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Snapshot } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
+import { createHub, createMemoryEngine, type Engine, type Hub } from '../pubsub/index.ts';
 import { createUpstreamClient, type UpstreamClient } from '../proxy/index.ts';
 import { createAdminHandler, createStatusHandler } from './admin-handler.ts';
 import { createInternalHandler, type InternalAccess } from './internal-handler.ts';
@@ -51,11 +52,17 @@ export class Gateway {
   /** Sockets handed over by `upgrade`; the HTTP server no longer tracks them. */
   private readonly upgraded = new Set<Duplex>();
   private readonly upstream: UpstreamClient;
+  /** Pub/sub lives for the whole process: reloads swap policies, never channels. */
+  private readonly engine: Engine;
+  readonly hub: Hub;
   private stopping: Promise<void> | undefined;
   private connections = 0;
 
   private constructor(private readonly options: GatewayOptions) {
-    this.state = buildRuntimeState(options.snapshot, options.registry, options.logger);
+    this.engine = createMemoryEngine();
+    this.hub = createHub({ engine: this.engine });
+    this.state = buildRuntimeState(options.snapshot, options.registry, options.logger, this.hub);
+    this.hub.setPolicies(this.state.channelPolicies);
     this.upstream = createUpstreamClient(options.probeIntervalMs === undefined ? {} : { probeIntervalMs: options.probeIntervalMs });
   }
 
@@ -66,6 +73,8 @@ export class Gateway {
     } catch (error) {
       await gateway.closeServers(0);
       await gateway.upstream.close();
+      await gateway.hub.close();
+      await gateway.engine.close();
       throw error;
     }
     return gateway;
@@ -87,7 +96,8 @@ export class Gateway {
    * (keeping the old config) when a plugin cannot compile the new one.
    */
   reload(snapshot: Snapshot): void {
-    this.state = buildRuntimeState(snapshot, this.options.registry, this.options.logger);
+    this.state = buildRuntimeState(snapshot, this.options.registry, this.options.logger, this.hub);
+    this.hub.setPolicies(this.state.channelPolicies);
     this.upstream.retainUpstreams([...snapshot.upstreams.values()].map((upstream) => upstream.id));
   }
 
@@ -97,8 +107,13 @@ export class Gateway {
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      await this.closeServers(this.options.drainTimeoutMs);
+      const draining = this.closeServers(this.options.drainTimeoutMs);
+      // Open subscriber streams never finish by themselves: end them (each transport tells
+      // its client to reconnect elsewhere) so the drain only waits for real requests.
+      await this.hub.close();
+      await draining;
       await this.upstream.close();
+      await this.engine.close();
     })();
     return this.stopping;
   }

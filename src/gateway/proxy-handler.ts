@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.ts';
 import { RequestPdk } from '../plugins/pdk/request-pdk.ts';
+import type { TerminatorExchange } from '../plugins/pdk/types.ts';
 import {
   createTrustedIps,
   downstreamResponseHeaderList,
@@ -167,11 +168,30 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
         if (!ctx.exit) await run.access();
       }
       if (ctx.exit) await respond(ctx, run, ctx.exit.status, { ...ctx.exit.headers }, ctx.exit.body, 'exit');
+      else if (ctx.terminator) await ctx.terminator.handle(terminatorExchange(ctx, run));
       else await proxy(ctx, run);
     } catch (error) {
       await fail(ctx, res, run, error);
     }
     if (run) await run.log();
+  }
+
+  /** What a terminator (pub/sub) gets; its response head goes through header_filter too. */
+  function terminatorExchange(ctx: RequestContext, run: PluginRun | undefined, upgrade?: { socket: Duplex; head: Buffer }): TerminatorExchange {
+    return {
+      req: ctx.req,
+      res: ctx.res,
+      requestId: ctx.id,
+      ...(upgrade ? { upgrade } : {}),
+      writeHead: async (status, headers) => {
+        if (run) {
+          ctx.response = { status, headers: applyHeaderEdits({ ...headers }, ctx.responseEdits ?? []), source: 'exit' };
+          if (run.hasHeaderFilter) await run.headerFilter();
+          ({ status, headers } = ctx.response);
+        }
+        ctx.res.writeHead(status, headers);
+      },
+    };
   }
 
   async function fail(ctx: RequestContext | undefined, res: ServerResponse, run: PluginRun | undefined, error: unknown): Promise<void> {
@@ -217,6 +237,10 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
         if (!ctx.exit) await run.access();
       }
       if (ctx.exit) return await respond(ctx, run, ctx.exit.status, { ...ctx.exit.headers }, ctx.exit.body, 'exit');
+      if (ctx.terminator) {
+        deps.trackUpgrade(socket);
+        return await ctx.terminator.handle(terminatorExchange(ctx, run, { socket, head }));
+      }
       res.detachSocket(socket as Socket);
       deps.trackUpgrade(socket);
       const request = buildUpstreamRequest(ctx, trusted, null, { upgrade: true, withPlugins: run !== undefined });

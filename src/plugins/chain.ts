@@ -1,5 +1,6 @@
 import type { PluginInstance, Route, Service, Snapshot } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { Hub } from '../pubsub/hub.ts';
 import type { CompileEnv, PluginDefinition } from './contract.ts';
 import { accessOrder } from './ordering.ts';
 import type { PluginRegistry } from './registry.ts';
@@ -57,7 +58,7 @@ export class PluginChain {
   }
 
   /** Compiles every enabled instance. A `compile` that throws fails the whole snapshot. */
-  static build(snapshot: Snapshot, registry: PluginRegistry, logger: Logger): PluginChain {
+  static build(snapshot: Snapshot, registry: PluginRegistry, logger: Logger, hub: Hub): PluginChain {
     const memo = new Map<string, unknown>();
     const compiled: ChainPlugin[] = [];
     for (const instance of snapshot.plugins) {
@@ -68,6 +69,7 @@ export class PluginChain {
         snapshot,
         instance,
         logger: logger.child({ plugin: instance.name }),
+        hub,
         memo: <T>(key: string, build: () => T): T => {
           if (!memo.has(key)) memo.set(key, build());
           return memo.get(key) as T;

@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { PluginInstance, Snapshot } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { Hub } from '../pubsub/hub.ts';
 import type { Pdk } from './pdk/types.ts';
 
 /** Kong's request phases a plugin can join, in the order they run. */
@@ -13,6 +14,8 @@ export interface CompileEnv {
   /** The instance being compiled (its id, scope and raw config). */
   readonly instance: PluginInstance;
   readonly logger: Logger;
+  /** The process's pub/sub hub (one for the life of the process, across snapshots). */
+  readonly hub: Hub;
   /**
    * A per-snapshot memo shared by every plugin instance: build an index (credentials by key,
    * consumers by name, ...) once per snapshot, not once per instance or per request.

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHub, createMemoryEngine } from '../../src/pubsub/index.ts';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { Consumer, Credential, Snapshot } from '../../src/config/types.ts';
@@ -38,6 +39,7 @@ function env(snap: Snapshot, memo = new Map<string, unknown>(), warnings: string
     snapshot: snap,
     instance: { id: 'jwt-1', name: 'jwt', config: {}, protocols: ['http'], enabled: true, tags: [] },
     logger,
+    hub: createHub({ engine: createMemoryEngine() }),
     memo<T>(key: string, build: () => T): T {
       if (!memo.has(key)) memo.set(key, build());
       return memo.get(key) as T;

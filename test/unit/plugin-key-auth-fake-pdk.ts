@@ -4,6 +4,7 @@
  * and `compile` run against a snapshot loaded from kong.yml by the real loader.
  */
 import type { Consumer, Credential, Snapshot } from '../../src/config/types.ts';
+import { createHub, createMemoryEngine } from '../../src/pubsub/index.ts';
 import type { CompileEnv, PluginDefinition, PluginHandler } from '../../src/plugins/contract.ts';
 import type { HeaderValue, Pdk } from '../../src/plugins/pdk/types.ts';
 import { PluginRegistry } from '../../src/plugins/registry.ts';
@@ -52,6 +53,7 @@ export function compileWith<C>(plugin: PluginDefinition, config: Record<string, 
     snapshot,
     instance: { id: 'test', name: plugin.name, config: checked.config, protocols: ['http', 'https'], enabled: true, tags: [] },
     logger: silentLogger(),
+    hub: createHub({ engine: createMemoryEngine() }),
     memo<T>(key: string, build: () => T): T {
       if (!memo.has(key)) memo.set(key, build());
       return memo.get(key) as T;

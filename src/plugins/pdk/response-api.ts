@@ -3,7 +3,7 @@ import { applyHeaderEdits, firstHeader, type HeaderEdit } from '../../gateway/he
 import { exitBody } from './bodies.ts';
 import { BEFORE_RESPONSE, checkPhase, REQUEST_PHASES, RESPONSE_PHASES } from './phase-guard.ts';
 import type { PdkScope } from './request-api.ts';
-import type { ExitBody, HeaderValue, PdkResponse } from './types.ts';
+import type { ExitBody, HeaderValue, PdkResponse, Terminator } from './types.ts';
 
 type Headers = Readonly<Record<string, HeaderValue>>;
 
@@ -36,6 +36,10 @@ export class ResponseApi implements PdkResponse {
   getHeaders(): Headers {
     this.guard(RESPONSE_PHASES, 'getHeaders');
     return this.ctx.response?.headers ?? {};
+  }
+  terminate(terminator: Terminator): void {
+    checkPhase(this.scope.phase, ['access'], 'kong.response.terminate');
+    this.ctx.terminator = terminator;
   }
   setStatus(status: number): void {
     this.guard(BEFORE_RESPONSE, 'setStatus');

@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Consumer, Credential, Route, Service } from '../../config/types.ts';
 import type { UriCaptures } from '../../router/types.ts';
 import type { PluginPhase } from '../contract.ts';
@@ -68,6 +70,11 @@ export interface PdkResponse {
   getSource(): 'service' | 'exit' | 'error';
   getHeader(name: string): string | undefined;
   getHeaders(): Readonly<Record<string, HeaderValue>>;
+  /**
+   * Hands the request to a terminator that answers it itself once the access phase is over
+   * (the pub/sub subscriber and publisher plugins), instead of the proxy. access.
+   */
+  terminate(terminator: Terminator): void;
   /** rewrite, access, header_filter. */
   setStatus(status: number): void;
   setHeader(name: string, value: HeaderValue): void;
@@ -120,4 +127,20 @@ export interface PdkLog {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What a terminator gets: the raw exchange, and a head writer that runs header_filter first. */
+export interface TerminatorExchange {
+  readonly req: IncomingMessage;
+  /** For a WebSocket upgrade, a response bound to the socket (for refusals). */
+  readonly res: ServerResponse;
+  readonly upgrade?: { readonly socket: Duplex; readonly head: Buffer };
+  readonly requestId: string;
+  /** Writes the response head after the route's plugins ran header_filter on it. */
+  writeHead(status: number, headers: Record<string, string | string[]>): Promise<void>;
+}
+
+/** Answers a request after the plugin chain let it through (instead of the proxy). */
+export interface Terminator {
+  handle(exchange: TerminatorExchange): Promise<void>;
 }
