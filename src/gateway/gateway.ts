@@ -5,6 +5,7 @@ import type { Snapshot } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import { createHub, createMemoryEngine, type Engine, type Hub } from '../pubsub/index.ts';
+import { createInternalPubsubHandler, type InternalPubsubHandler } from '../pubsub/publisher/index.ts';
 import { createUpstreamClient, type UpstreamClient } from '../proxy/index.ts';
 import { createAdminHandler, createStatusHandler } from './admin-handler.ts';
 import { createInternalHandler, type InternalAccess } from './internal-handler.ts';
@@ -55,6 +56,7 @@ export class Gateway {
   /** Pub/sub lives for the whole process: reloads swap policies, never channels. */
   private readonly engine: Engine;
   readonly hub: Hub;
+  private publisher: InternalPubsubHandler | undefined;
   private stopping: Promise<void> | undefined;
   private connections = 0;
 
@@ -110,6 +112,7 @@ export class Gateway {
       const draining = this.closeServers(this.options.drainTimeoutMs);
       // Open subscriber streams never finish by themselves: end them (each transport tells
       // its client to reconnect elsewhere) so the drain only waits for real requests.
+      this.publisher?.close();
       await this.hub.close();
       await draining;
       await this.upstream.close();
@@ -139,10 +142,12 @@ export class Gateway {
       },
     });
     const admin = createAdminHandler({ nodeId: this.nodeId, getState: () => this.state, connections: () => this.openConnections() });
+    this.publisher = createInternalPubsubHandler({ hub: this.hub, ...(this.options.clientMaxBodySize > 0 ? { maxBodySize: this.options.clientMaxBodySize } : {}) });
+    const internal = createInternalHandler(this.options.internalAccess, this.publisher);
     const handlers: Record<ListenerName, { request: (req: IncomingMessage, res: ServerResponse) => void; upgrade?: typeof proxy.upgrade }> = {
       proxy: { request: proxy.request, upgrade: proxy.upgrade },
       admin: { request: admin },
-      internal: { request: createInternalHandler(this.options.internalAccess) },
+      internal,
       status: { request: createStatusHandler(() => this.state, () => this.isStopping) },
     };
     for (const name of ['proxy', 'internal', 'admin', 'status'] as const) {
