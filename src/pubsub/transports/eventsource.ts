@@ -1,0 +1,63 @@
+/**
+ * EventSource (SSE) subscribers, framed exactly as nchan:
+ *
+ * - `200`, `Content-Type: text/event-stream; charset=utf-8` (no Etag / Last-Modified / Vary);
+ * - the stream opens with the comment `: hi` (plus `retry: <ms>` when `options.retryMs > 0`);
+ * - each message: `event: <name>` (from `X-EventSource-Event`) before `id: <id>`, then one
+ *   `data: ` line per `\n`-separated line (a `\r` stays in its line), an empty message is
+ *   `data: ` with the trailing space; multiplexed ids as nchan (`T:[0],-`);
+ * - pings every `options.pingInterval` seconds (0 = off), nchan's default ping event:
+ *   `event: ping` + `data: `;
+ * - a deleted channel: `:410: 410 Gone`, then the response ends; a slow consumer or the hub
+ *   closing: a comment naming the reason (`: SLOW_CONSUMER`, `: HUB_CLOSED`), then the end.
+ *
+ * @example
+ *   await eventsourceTransport.serve(exchange);
+ */
+import type { Message } from '../engine.ts';
+import type { EndReason } from '../hub.ts';
+import { formatMessageId, type MessageId } from '../message-id.ts';
+import { serveStream } from './stream.ts';
+import type { SubscriberExchange, Transport } from './types.ts';
+
+export const EVENTSOURCE_CONTENT_TYPE = 'text/event-stream; charset=utf-8';
+/** nchan's ping with its defaults (`nchan_eventsource_ping_event ping`, empty data and comment). */
+export const EVENTSOURCE_PING = 'event: ping\ndata: \n\n';
+
+const oneLine = (s: string) => s.replace(/[\r\n]/g, ' ');
+
+export function eventsourceFrame(message: Message, id: MessageId): string {
+  let out = '';
+  if (message.eventName !== undefined && message.eventName !== '') out += `event: ${oneLine(message.eventName)}\n`;
+  out += `id: ${formatMessageId(id)}\n`;
+  for (const line of message.data.toString('utf8').split('\n')) out += `data: ${line}\n`;
+  return `${out}\n`;
+}
+
+export function eventsourceFarewell(reason: Exclude<EndReason, 'UNSUBSCRIBED'>): string {
+  return reason === 'CHANNEL_DELETED' ? ':410: 410 Gone\n\n' : `: ${reason}\n\n`;
+}
+
+export function eventsourcePreamble(retryMs: number): string {
+  return retryMs > 0 ? `: hi\nretry: ${Math.floor(retryMs)}\n\n` : ': hi\n\n';
+}
+
+export const eventsourceTransport: Transport = {
+  name: 'eventsource',
+  serve(exchange: SubscriberExchange): Promise<void> {
+    const { pingInterval, retryMs } = exchange.options;
+    return serveStream(exchange, {
+      headers: { 'content-type': EVENTSOURCE_CONTENT_TYPE },
+      preamble: eventsourcePreamble(retryMs),
+      frame: eventsourceFrame,
+      farewell: eventsourceFarewell,
+      started: pingInterval > 0
+        ? (write) => {
+          const timer = setInterval(() => write(EVENTSOURCE_PING), pingInterval * 1000);
+          timer.unref();
+          return () => clearInterval(timer);
+        }
+        : undefined,
+    });
+  },
+};
