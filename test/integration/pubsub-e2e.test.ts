@@ -19,7 +19,20 @@ const CONFIG = `_format_version: "3.0"
 consumers:
   - username: alice
     jwt_secrets: [{ key: alice-iss, secret: ${SECRET} }]
+  - username: newsroom
+    keyauth_credentials: [{ key: newsroom-key }]
+    acls: [{ group: publishers }]
+  - username: reader
+    keyauth_credentials: [{ key: reader-key }]
 routes:
+  - name: publish
+    paths: ["~/publish/(?<rooms>[a-z0-9,-]+)$"]
+    plugins:
+      - name: key-auth
+      - name: acl
+        config: { allow: [publishers] }
+      - name: pubsub-publisher
+        config: { channels: ["$(uri_captures.rooms)"], channel_id_split_delimiter: "," }
   - name: chat-events
     paths: ["~/chat/(?<room>[a-z0-9-]+)/events$"]
     plugins:
@@ -98,6 +111,29 @@ describe('pub/sub behind the plugin chain (the scenario Sluice exists for)', () 
     await deleted.body.dump();
     const [code] = (await closed) as [number];
     assert.equal(code, 1001, 'revocation closes the stream (nchan: 1001 "410 Gone")');
+  });
+
+  test('pubsub-publisher publishes from the proxy listener behind its own plugins', async () => {
+    const anonymous = await request(`${gw.proxyUrl}/publish/chat:news`, { method: 'POST', body: 'x' });
+    assert.equal(anonymous.statusCode, 404, 'the route only takes [a-z0-9,-] ids');
+    await anonymous.body.dump();
+    const noKey = await request(`${gw.proxyUrl}/publish/news`, { method: 'POST', body: 'x' });
+    assert.equal(noKey.statusCode, 401);
+    await noKey.body.dump();
+    const notAllowed = await request(`${gw.proxyUrl}/publish/news`, { method: 'POST', body: 'x', headers: { apikey: 'reader-key' } });
+    assert.equal(notAllowed.statusCode, 403);
+    await notAllowed.body.dump();
+
+    const one = await request(`${gw.proxyUrl}/publish/news`, { method: 'POST', body: 'breaking', headers: { apikey: 'newsroom-key', accept: 'application/json' } });
+    assert.equal(one.statusCode, 202, 'no subscriber yet');
+    assert.equal(((await one.body.json()) as { messages: number }).messages, 1);
+    const both = await request(`${gw.proxyUrl}/publish/news,sports`, { method: 'POST', body: 'everywhere', headers: { apikey: 'newsroom-key' } });
+    assert.equal(both.statusCode, 202);
+    await both.body.dump();
+    for (const [channel, messages] of [['news', 2], ['sports', 1]] as const) {
+      const info = await request(`${internal}/pub/${channel}`, { headers: { accept: 'application/json' } });
+      assert.equal(((await info.body.json()) as { messages: number }).messages, messages, channel);
+    }
   });
 
   test('the publisher is not reachable through the proxy listener', async () => {

@@ -13,9 +13,10 @@ import { plugin as rateLimiting } from './rate-limiting/index.ts';
 import { plugin as requestSizeLimiting } from './request-size-limiting/index.ts';
 import { plugin as botDetection } from './bot-detection/index.ts';
 import { plugin as pubsubSubscriber } from './pubsub-subscriber/index.ts';
+import { plugin as pubsubPublisher } from './pubsub-publisher/index.ts';
 
 /**
  * Every bundled plugin, one folder each (`<name>/schema.ts`, `<name>/handler.ts`,
  * `<name>/index.ts` exporting `plugin`). `plugins = bundled` enables all of them.
  */
-export const BUNDLED_PLUGINS: readonly PluginDefinition[] = [jwt, keyAuth, basicAuth, acl, cors, correlationId, requestTermination, requestTransformer, responseTransformer, ipRestriction, rateLimiting, requestSizeLimiting, botDetection, pubsubSubscriber];
+export const BUNDLED_PLUGINS: readonly PluginDefinition[] = [jwt, keyAuth, basicAuth, acl, cors, correlationId, requestTermination, requestTransformer, responseTransformer, ipRestriction, rateLimiting, requestSizeLimiting, botDetection, pubsubSubscriber, pubsubPublisher];
