@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { VERSION } from '../version.ts';
+import type { Hub, HubCounters } from '../pubsub/hub.ts';
 import type { RuntimeState } from './state.ts';
 
 export interface AdminDeps {
   readonly nodeId: string;
   readonly getState: () => RuntimeState;
   readonly connections: () => number;
+  readonly hub: Hub;
 }
 
 /**
@@ -19,8 +21,25 @@ export function createAdminHandler(deps: AdminDeps) {
     if (req.method === 'GET' && path === '/') {
       return json(res, 200, { version: VERSION, tagline: 'Welcome to sluice', node_id: deps.nodeId, hostname: hostname() });
     }
-    if (req.method === 'GET' && path === '/status') return json(res, 200, statusBody(deps.getState(), deps.connections()));
+    if (req.method === 'GET' && path === '/status') {
+      void deps.hub.counters().then(
+        (pubsub) => json(res, 200, { ...statusBody(deps.getState(), deps.connections()), pubsub: pubsubStatus(pubsub) }),
+        () => json(res, 500, { message: 'An unexpected error occurred', code: 'INTERNAL' }),
+      );
+      return;
+    }
     json(res, 404, { message: 'Not found', code: 'NOT_FOUND' });
+  };
+}
+
+/** nchan_stub_status's counters, in Kong's snake_case. */
+function pubsubStatus(counters: HubCounters) {
+  return {
+    published_messages: counters.published,
+    stored_messages: counters.stored,
+    channels: counters.channels,
+    subscribers: counters.subscribers,
+    slow_consumer_closes: counters.slowConsumers,
   };
 }
 

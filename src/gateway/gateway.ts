@@ -141,7 +141,7 @@ export class Gateway {
         socket.once('close', () => this.upgraded.delete(socket));
       },
     });
-    const admin = createAdminHandler({ nodeId: this.nodeId, getState: () => this.state, connections: () => this.openConnections() });
+    const admin = createAdminHandler({ nodeId: this.nodeId, getState: () => this.state, connections: () => this.openConnections(), hub: this.hub });
     this.publisher = createInternalPubsubHandler({ hub: this.hub, ...(this.options.clientMaxBodySize > 0 ? { maxBodySize: this.options.clientMaxBodySize } : {}) });
     const internal = createInternalHandler(this.options.internalAccess, this.publisher);
     const handlers: Record<ListenerName, { request: (req: IncomingMessage, res: ServerResponse) => void; upgrade?: typeof proxy.upgrade }> = {

@@ -51,7 +51,7 @@ describe('pub/sub behind the plugin chain (the scenario Sluice exists for)', () 
 
   before(async () => {
     gw = await startGateway(CONFIG, {
-      listen: { proxy: [{ host: '127.0.0.1', port: 0 }], admin: [], internal: [{ host: '127.0.0.1', port: 0 }], status: [] },
+      listen: { proxy: [{ host: '127.0.0.1', port: 0 }], admin: [{ host: '127.0.0.1', port: 0 }], internal: [{ host: '127.0.0.1', port: 0 }], status: [] },
     });
     internal = `http://${gw.gateway.addresses.internal[0]}`;
   });
@@ -134,6 +134,14 @@ describe('pub/sub behind the plugin chain (the scenario Sluice exists for)', () 
       const info = await request(`${internal}/pub/${channel}`, { headers: { accept: 'application/json' } });
       assert.equal(((await info.body.json()) as { messages: number }).messages, messages, channel);
     }
+  });
+
+  test('the admin status carries nchan\'s counters', async () => {
+    const status = (await (await request(`${gw.adminUrl}/status`)).body.json()) as { pubsub: { published_messages: number; channels: number; subscribers: number; slow_consumer_closes: number } };
+    assert.ok(status.pubsub.published_messages >= 4, JSON.stringify(status.pubsub));
+    assert.ok(status.pubsub.channels >= 3);
+    assert.equal(typeof status.pubsub.subscribers, 'number');
+    assert.equal(status.pubsub.slow_consumer_closes, 0);
   });
 
   test('the publisher is not reachable through the proxy listener', async () => {
