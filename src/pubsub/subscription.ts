@@ -14,7 +14,9 @@ export type EndReason =
   /** The transport closed it (`subscription.close()`); the sink is not called back. */
   | 'UNSUBSCRIBED'
   /** The hub is shutting down. */
-  | 'HUB_CLOSED';
+  | 'HUB_CLOSED'
+  /** The credentials it was opened with expired (`endsAt`, e.g. the JWT's `exp`). */
+  | 'CREDENTIALS_EXPIRED';
 
 /** What a transport implements. Transports stay HTTP-only, the hub engine-only. */
 export interface Sink {
@@ -32,9 +34,14 @@ export interface Sink {
 export interface SubscriberLimits {
   readonly maxQueuedMessages: number;
   readonly maxQueuedBytes: number;
+  /** Epoch ms at which the subscription ends with CREDENTIALS_EXPIRED (auth on open streams). */
+  readonly endsAt?: number;
 }
 
 export const DEFAULT_SUBSCRIBER_LIMITS: SubscriberLimits = { maxQueuedMessages: 1000, maxQueuedBytes: 8 * 1024 * 1024 };
+
+/** setTimeout's largest delay (2^31 - 1 ms); longer ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 interface Queued {
   readonly message: Message;
@@ -53,6 +60,7 @@ export class SubscriptionState {
   private queuedBytes = 0;
   private queuedCounted = 0;
   private paused = false;
+  private expiry: NodeJS.Timeout | undefined;
 
   constructor(
     readonly channels: readonly string[],
@@ -61,6 +69,17 @@ export class SubscriptionState {
     private readonly onEnd: (reason: EndReason) => void,
   ) {
     this.highwater = channels.map(() => undefined);
+    if (limits.endsAt !== undefined) this.expireAt(limits.endsAt);
+  }
+
+  /**
+   * Ends the subscription at `endsAt`. Deferred even when already past, so the hub returns the
+   * subscription first; re-armed in steps because timers cannot wait past ~24.8 days.
+   */
+  private expireAt(endsAt: number): void {
+    const delay = Math.min(Math.max(0, endsAt - Date.now()), MAX_TIMER_MS);
+    this.expiry = setTimeout(() => (Date.now() >= endsAt ? this.end('CREDENTIALS_EXPIRED') : this.expireAt(endsAt)), delay);
+    this.expiry.unref();
   }
 
   /** A live event from the engine for channel `slot`; held back while replaying. */
@@ -96,6 +115,7 @@ export class SubscriptionState {
   end(reason: EndReason): void {
     if (this.ended) return;
     this.ended = true;
+    clearTimeout(this.expiry);
     this.queue.length = 0;
     this.pending = undefined;
     this.onEnd(reason);

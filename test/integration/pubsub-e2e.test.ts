@@ -136,6 +136,20 @@ describe('pub/sub behind the plugin chain (the scenario Sluice exists for)', () 
     }
   });
 
+  test('a stream closes when its JWT expires: an SSE event, WebSocket close 4401', async () => {
+    const shortLived = jwt({ iss: 'alice-iss', exp: Math.floor(Date.now() / 1000) + 1 });
+    const res = await request(`${gw.proxyUrl}/chat/lobby/events?access_token=${shortLived}`, { headers: { accept: 'text/event-stream' } });
+    assert.equal(res.statusCode, 200);
+    const ws = new WebSocket(`ws://127.0.0.1:${gw.proxyPort}/chat/lobby/events?access_token=${shortLived}`);
+    const wsClosed = once(ws, 'close');
+    let text = '';
+    for await (const chunk of res.body) text += String(chunk); // ends when the gateway closes the stream
+    assert.match(text, /event: credentials_expired\ndata: \{"code":"CREDENTIALS_EXPIRED"\}\n\n$/);
+    const [code, reason] = (await wsClosed) as [number, Buffer];
+    assert.equal(code, 4401);
+    assert.equal(String(reason), 'CREDENTIALS_EXPIRED');
+  });
+
   test('the admin status carries nchan\'s counters', async () => {
     const status = (await (await request(`${gw.adminUrl}/status`)).body.json()) as { pubsub: { published_messages: number; channels: number; subscribers: number; slow_consumer_closes: number } };
     assert.ok(status.pubsub.published_messages >= 4, JSON.stringify(status.pubsub));

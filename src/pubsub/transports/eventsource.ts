@@ -35,7 +35,11 @@ export function eventsourceFrame(message: Message, id: MessageId): string {
 }
 
 export function eventsourceFarewell(reason: Exclude<EndReason, 'UNSUBSCRIBED'>): string {
-  return reason === 'CHANNEL_DELETED' ? ':410: 410 Gone\n\n' : `: ${reason}\n\n`;
+  if (reason === 'CHANNEL_DELETED') return ':410: 410 Gone\n\n';
+  // An event the page can act on (fetch a fresh token, then reconnect): EventSource would
+  // otherwise retry with the expired token and give up on the 401.
+  if (reason === 'CREDENTIALS_EXPIRED') return ': CREDENTIALS_EXPIRED\nevent: credentials_expired\ndata: {"code":"CREDENTIALS_EXPIRED"}\n\n';
+  return `: ${reason}\n\n`;
 }
 
 export function eventsourcePreamble(retryMs: number): string {

@@ -122,7 +122,7 @@ async function answer(exchange: SubscriberExchange, o: Exclude<Outcome, { kind: 
     case 'timeout':
       return empty(408);
     case 'ended':
-      return empty(o.reason === 'CHANNEL_DELETED' ? 410 : 503);
+      return empty(o.reason === 'CHANNEL_DELETED' ? 410 : o.reason === 'CREDENTIALS_EXPIRED' ? 401 : 503);
   }
 }
 

@@ -33,6 +33,8 @@ export const WS_CLOSE: Readonly<Record<Exclude<EndReason, 'UNSUBSCRIBED'>, { rea
   CHANNEL_DELETED: { code: 1001, reason: '410 Gone' },
   SLOW_CONSUMER: { code: 1008, reason: 'SLOW_CONSUMER' },
   HUB_CLOSED: { code: 1012, reason: 'HUB_CLOSED' },
+  // Application range (4000–4999), echoing HTTP 401.
+  CREDENTIALS_EXPIRED: { code: 4401, reason: 'CREDENTIALS_EXPIRED' },
 };
 
 const wss = new WebSocketServer({

@@ -48,7 +48,15 @@ export function access(kong: Pdk, conf: Compiled): void {
   const name = selectTransport({ headers: kong.request.getHeaders() }, conf.transports);
   if (!name) return kong.response.error(403, 'Subscriber type not allowed here');
   const transport = TRANSPORTS[name];
+  const options = withExpiry(conf.options, kong.ctx.shared.jwt_claims);
   kong.response.terminate({
-    handle: (exchange) => transport.serve({ ...exchange, channels: ids, hub: conf.hub, options: conf.options }),
+    handle: (exchange) => transport.serve({ ...exchange, channels: ids, hub: conf.hub, options }),
   });
+}
+
+/** A verified JWT's `exp` ends the stream when it passes (nchan cannot do this). */
+function withExpiry(options: SubscriberOptions, claims: unknown): SubscriberOptions {
+  const exp = (claims as { exp?: unknown } | undefined)?.exp;
+  if (typeof exp !== 'number') return options;
+  return { ...options, limits: { ...options.limits, endsAt: exp * 1000 } };
 }
