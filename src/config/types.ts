@@ -184,6 +184,8 @@ export interface ChannelConfig {
   readonly subscribe_existing_only?: boolean;
   /** Seconds an empty channel lingers. */
   readonly channel_timeout?: number;
+  /** nchan_channel_events_channel_id: events are published to `meta/<events_channel>`. */
+  readonly events_channel?: string;
   readonly tags?: readonly string[];
 }
 

@@ -11,7 +11,9 @@ export type PubsubErrorCode =
   | 'TOO_MANY_SUBSCRIBERS'
   | 'MESSAGE_TOO_LARGE'
   | 'TOO_MANY_CHANNELS'
-  | 'ENGINE_CLOSED';
+  | 'ENGINE_CLOSED'
+  /** Publishing to a `meta/` channel: those carry channel events only. */
+  | 'META_CHANNEL';
 
 /** The status nchan answers with for each code. */
 export const PUBSUB_ERROR_STATUS: Readonly<Record<PubsubErrorCode, number>> = {
@@ -21,6 +23,7 @@ export const PUBSUB_ERROR_STATUS: Readonly<Record<PubsubErrorCode, number>> = {
   MESSAGE_TOO_LARGE: 413,
   TOO_MANY_CHANNELS: 400,
   ENGINE_CLOSED: 503,
+  META_CHANNEL: 403,
 };
 
 export class PubsubError extends Error {

@@ -12,7 +12,7 @@
 import type { ChannelInfo, Cursor, Engine, Message, PublishInput, PublishResult, Unsubscribe } from './engine.ts';
 import { PubsubError } from './errors.ts';
 import { MAX_SLOTS, slotCursor, type MessageId } from './message-id.ts';
-import { compileChannelPolicies, storageOf, type ChannelPolicies } from './policies.ts';
+import { compileChannelPolicies, META_PREFIX, storageOf, type ChannelPolicies } from './policies.ts';
 import {
   DEFAULT_SUBSCRIBER_LIMITS, SubscriptionState, type Sink, type SubscriberLimits,
 } from './subscription.ts';
@@ -141,19 +141,35 @@ class HubImpl implements Hub {
   }
 
   async publish(channelId: string, input: PublishInput): Promise<PublishResult> {
+    if (channelId.startsWith(META_PREFIX)) throw new PubsubError('META_CHANNEL', `${META_PREFIX} channels carry channel events; nobody publishes to them`);
     const policy = this.policies.policyFor(channelId);
     if (policy.maxMessageSize > 0 && input.data.length > policy.maxMessageSize) {
       throw new PubsubError('MESSAGE_TOO_LARGE', `message of ${input.data.length} bytes exceeds ${policy.maxMessageSize}`);
     }
-    return this.engine.publish(channelId, input, storageOf(policy));
+    const result = await this.engine.publish(channelId, input, storageOf(policy));
+    this.emitEvent('channel_publish', channelId);
+    return result;
   }
 
   info(channelId: string): Promise<ChannelInfo | null> {
     return this.engine.info(channelId);
   }
 
-  delete(channelId: string): Promise<ChannelInfo | null> {
-    return this.engine.delete(channelId);
+  async delete(channelId: string): Promise<ChannelInfo | null> {
+    const info = await this.engine.delete(channelId);
+    if (info) this.emitEvent('channel_delete', channelId);
+    return info;
+  }
+
+  /**
+   * nchan's channel events (`nchan_channel_events_channel_id`): `<event> <channel id>` published
+   * to the policy's meta channel. Fire-and-forget: events never slow or fail the operation.
+   */
+  private emitEvent(event: ChannelEventName, channelId: string): void {
+    const target = this.policies.policyFor(channelId).eventsChannel;
+    if (target === undefined || channelId.startsWith(META_PREFIX)) return;
+    const policy = this.policies.policyFor(target);
+    void this.engine.publish(target, { data: Buffer.from(`${event} ${channelId}`), contentType: 'text/plain' }, storageOf(policy)).catch(() => {});
   }
 
   async counters(): Promise<HubCounters> {
@@ -183,6 +199,7 @@ class HubImpl implements Hub {
         });
         if (!r.ok) throw new PubsubError(r.reason, `${r.reason === 'CHANNEL_NOT_FOUND' ? 'no such channel' : 'too many subscribers on'} ${ch}`);
         added.push(ch);
+        this.emitEvent('subscriber_enqueue', ch);
       }
     } catch (e) {
       await Promise.all(added.map((ch) => this.engine.removeSubscriber(ch)));
@@ -193,8 +210,12 @@ class HubImpl implements Hub {
   private async release(channelIds: readonly string[], unsubscribes: readonly Promise<Unsubscribe>[]): Promise<void> {
     await Promise.allSettled(unsubscribes.map(async (u) => (await u)()));
     await Promise.allSettled(channelIds.map((ch) => this.engine.removeSubscriber(ch)));
+    for (const ch of channelIds) this.emitEvent('subscriber_dequeue', ch);
   }
 }
+
+/** nchan's channel event names. */
+type ChannelEventName = 'subscriber_enqueue' | 'subscriber_dequeue' | 'channel_publish' | 'channel_delete';
 
 export function createHub(options: HubOptions): Hub {
   return new HubImpl(options);

@@ -31,6 +31,8 @@ export interface ChannelPolicy {
   readonly maxMessageSize: number;
   /** nchan_subscribe_existing_channels_only (default false). */
   readonly subscribeExistingOnly: boolean;
+  /** nchan_channel_events_channel_id: the meta channel (`meta/<id>`) this channel's events go to. */
+  readonly eventsChannel?: string;
 }
 
 export const DEFAULT_CHANNEL_POLICY: ChannelPolicy = {
@@ -69,8 +71,12 @@ function toPolicy(c: ChannelConfig): ChannelPolicy {
     maxSubscribers: c.max_subscribers ?? d.maxSubscribers,
     maxMessageSize: c.max_message_size ?? d.maxMessageSize,
     subscribeExistingOnly: c.subscribe_existing_only ?? d.subscribeExistingOnly,
+    ...(c.events_channel !== undefined ? { eventsChannel: `${META_PREFIX}${c.events_channel}` } : {}),
   };
 }
+
+/** nchan's reserved `meta` group: channel events live there, and nobody may publish to it. */
+export const META_PREFIX = 'meta/';
 
 function compile(c: ChannelConfig): Compiled {
   const stars = c.match.split('*').length - 1;

@@ -16,6 +16,9 @@ export const ChannelEntity = entity(
     max_message_size: Type.Optional(Type.Integer({ minimum: 0, description: 'bytes' })),
     subscribe_existing_only: Type.Optional(Type.Boolean()),
     channel_timeout: Type.Optional(Type.Number({ minimum: 0, description: 'seconds' })),
+    events_channel: Type.Optional(
+      Type.String({ minLength: 1, description: "nchan_channel_events_channel_id: events go to the meta channel 'meta/<this>'" }),
+    ),
     tags: Type.Optional(Tags),
     _comment: Type.Optional(Comment),
   },
