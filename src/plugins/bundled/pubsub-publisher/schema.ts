@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { HookTimeout, HookUrl } from '../../pubsub/hook-config.ts';
 
 /**
  * Turns a route on the proxy listener into a publisher endpoint (nchan's `nchan_publisher`),
@@ -12,6 +13,15 @@ export const schema = Type.Object(
     max_channel_id_length: Type.Integer({ minimum: 1, default: 1024 }),
     /** Largest message in bytes (nginx's default client_max_body_size, 1 MiB). */
     max_body_size: Type.Integer({ minimum: 1, default: 1024 * 1024 }),
+    /**
+     * nchan_publisher_upstream_request: each POST/PUT body is first POSTed here (with the
+     * publisher's headers, `X-Original-URI`, `X-Channel-Id`). 200/201/202 publish the answer's
+     * body and Content-Type instead; 304 publishes the original; 204 drops the message and
+     * answers the publisher 204; any other answer goes back to the publisher as it is. 502
+     * when the hook is unreachable, 504 past `upstream_timeout` ms.
+     */
+    upstream_url: Type.Optional(HookUrl),
+    upstream_timeout: HookTimeout,
   },
   { additionalProperties: false },
 );

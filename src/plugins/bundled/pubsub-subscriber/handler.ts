@@ -1,10 +1,13 @@
 import type { Hub } from '../../../pubsub/hub.ts';
+import { callHook, hookRequestHeaders, isSuccess, notifyHook, relayableHeaders, type HookHeaders } from '../../../pubsub/hooks.ts';
 import { selectTransport } from '../../../pubsub/transports/select.ts';
 import { TRANSPORTS } from '../../../pubsub/transports/index.ts';
-import type { SubscriberOptions, TransportName } from '../../../pubsub/transports/types.ts';
+import type { SubscriberExchange, SubscriberOptions, Transport, TransportName } from '../../../pubsub/transports/types.ts';
+import type { Logger } from '../../../observability/logger.ts';
 import type { CompileEnv } from '../../contract.ts';
 import type { Pdk } from '../../pdk/types.ts';
 import { channelTemplateProblems, compileChannelIds } from '../../pubsub/channel-ids.ts';
+import { hookUrlProblems, originalUri } from '../../pubsub/hook-config.ts';
 import type { Config } from './schema.ts';
 
 /** The lowest: every auth, acl and rate-limiting plugin has run when a stream opens. */
@@ -16,10 +19,23 @@ interface Compiled {
   readonly transports: readonly TransportName[];
   readonly options: SubscriberOptions;
   readonly hub: Hub;
+  readonly hooks: {
+    readonly authorize?: { readonly url: string; readonly timeoutMs: number };
+    readonly subscribe?: string;
+    readonly unsubscribe?: string;
+    readonly presenceTimeoutMs: number;
+  };
+  readonly logger: Logger;
 }
 
+/** nchan disables the presence hooks for the polling transports (one request per poll). */
+const NO_PRESENCE_HOOKS: ReadonlySet<TransportName> = new Set(['longpoll', 'intervalpoll']);
+
 export function validate(config: Config): readonly string[] {
-  return channelTemplateProblems(config.channels);
+  return [
+    ...channelTemplateProblems(config.channels),
+    ...hookUrlProblems({ authorize_url: config.authorize_url, subscribe_url: config.subscribe_url, unsubscribe_url: config.unsubscribe_url }),
+  ];
 }
 
 export function compile(config: Config, env: CompileEnv): Compiled {
@@ -27,6 +43,13 @@ export function compile(config: Config, env: CompileEnv): Compiled {
     ids: compileChannelIds(config),
     transports: config.transports,
     hub: env.hub,
+    logger: env.logger,
+    hooks: {
+      ...(config.authorize_url !== undefined ? { authorize: { url: config.authorize_url, timeoutMs: config.authorize_timeout } } : {}),
+      ...(config.subscribe_url !== undefined ? { subscribe: config.subscribe_url } : {}),
+      ...(config.unsubscribe_url !== undefined ? { unsubscribe: config.unsubscribe_url } : {}),
+      presenceTimeoutMs: config.presence_timeout,
+    },
     options: {
       firstMessage: config.first_message,
       pingInterval: config.eventsource_ping_interval,
@@ -39,19 +62,57 @@ export function compile(config: Config, env: CompileEnv): Compiled {
   };
 }
 
-/** Picks the transport and channel ids, then takes the request over once access is done. */
-export function access(kong: Pdk, conf: Compiled): void {
+/**
+ * Picks the transport and channel ids, asks the authorize hook (if any), then takes the request
+ * over once access is done.
+ */
+export async function access(kong: Pdk, conf: Compiled): Promise<void> {
   const method = kong.request.getMethod();
   if (method !== 'GET' && method !== 'HEAD') return kong.response.error(403, 'Subscriber endpoints only accept GET');
   const ids = conf.ids.render(kong);
   if (!Array.isArray(ids)) return kong.response.error(ids.status, ids.message);
   const name = selectTransport({ headers: kong.request.getHeaders() }, conf.transports);
   if (!name) return kong.response.error(403, 'Subscriber type not allowed here');
+  const { authorize, subscribe, unsubscribe } = conf.hooks;
+  const presence = !NO_PRESENCE_HOOKS.has(name) && (subscribe !== undefined || unsubscribe !== undefined);
+  const headers =
+    authorize || presence
+      ? hookRequestHeaders(kong.request.getHeaders(), { originalUri: originalUri(kong), channels: ids, extra: { 'x-subscriber-type': name } })
+      : undefined;
+  if (authorize && headers) {
+    const result = await callHook({ url: authorize.url, method: 'GET', headers, timeoutMs: authorize.timeoutMs });
+    if (result.kind === 'timeout') return kong.response.error(504, 'The authorize request timed out');
+    if (result.kind === 'down') {
+      kong.log.warn('pubsub-subscriber: authorize request failed', { url: authorize.url, error: result.error.message });
+      return kong.response.error(502, 'The authorize request failed');
+    }
+    if (!isSuccess(result.status)) return kong.response.exit(result.status, result.body, relayableHeaders(result.headers));
+  }
   const transport = TRANSPORTS[name];
   const options = withExpiry(conf.options, kong.ctx.shared.jwt_claims);
   kong.response.terminate({
-    handle: (exchange) => transport.serve({ ...exchange, channels: ids, hub: conf.hub, options }),
+    handle: (exchange) => {
+      const subscriber: SubscriberExchange = { ...exchange, channels: ids, hub: conf.hub, options };
+      return presence && headers ? serveWithPresence(conf, transport, subscriber, headers) : transport.serve(subscriber);
+    },
   });
+}
+
+/** nchan_subscribe_request before the stream, nchan_unsubscribe_request once it has ended. */
+async function serveWithPresence(conf: Compiled, transport: Transport, exchange: SubscriberExchange, headers: HookHeaders): Promise<void> {
+  const { subscribe, unsubscribe, presenceTimeoutMs } = conf.hooks;
+  const notify = (url: string | undefined, what: string) => {
+    if (url === undefined) return;
+    void notifyHook({ url, headers, timeoutMs: presenceTimeoutMs }, (reason) =>
+      conf.logger.warn({ url, reason, request_id: exchange.requestId, channel: exchange.channels[0] }, `pubsub-subscriber: ${what} request failed`),
+    );
+  };
+  notify(subscribe, 'subscribe');
+  try {
+    await transport.serve(exchange);
+  } finally {
+    notify(unsubscribe, 'unsubscribe');
+  }
 }
 
 /** A verified JWT's `exp` ends the stream when it passes (nchan cannot do this). */

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TRANSPORT_NAMES } from '../../../pubsub/transports/types.ts';
+import { HookTimeout, HookUrl } from '../../pubsub/hook-config.ts';
 
 const Transport = Type.Union(TRANSPORT_NAMES.map((name) => Type.Literal(name)));
 
@@ -26,6 +27,22 @@ export const schema = Type.Object(
     /** Bounded queue per subscriber: past either limit it is closed as a slow consumer. */
     max_queued_messages: Type.Integer({ minimum: 1, default: 1000 }),
     max_queued_bytes: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024 }),
+    /**
+     * nchan_authorize_request: a GET with the client's headers, `X-Original-URI` and
+     * `X-Channel-Id` before the subscriber is let in (on every long-poll / interval-poll
+     * request, once per WebSocket/EventSource). 2xx lets it in; any other answer goes back to
+     * the client as it is; 502 when the hook is unreachable, 504 past `authorize_timeout` ms.
+     */
+    authorize_url: Type.Optional(HookUrl),
+    authorize_timeout: HookTimeout,
+    /**
+     * nchan_subscribe_request / nchan_unsubscribe_request: GET notifications (same headers)
+     * when a stream starts and when it ends. Fire-and-forget: failures are logged and never
+     * touch the stream. As in nchan, long-poll and interval-poll requests send none.
+     */
+    subscribe_url: Type.Optional(HookUrl),
+    unsubscribe_url: Type.Optional(HookUrl),
+    presence_timeout: HookTimeout,
   },
   { additionalProperties: false },
 );
