@@ -16,12 +16,15 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** Starts `sluice start` and reads the proxy address from its one-line start-up log. */
-export async function startSluice(configYaml: string, extraArgs: string[] = []): Promise<{ running: Running; proxy: string }> {
+/**
+ * Starts `sluice start` and reads the proxy address from its one-line start-up log. `extraArgs`
+ * go to `sluice start` (later flags override the defaults here), `nodeArgs` to node itself.
+ */
+export async function startSluice(configYaml: string, extraArgs: string[] = [], nodeArgs: string[] = []): Promise<{ running: Running; proxy: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
   const file = join(dir, 'kong.yml');
   writeFileSync(file, configYaml);
-  const args = ['--import', 'tsx', join(root, 'src/cli/bin.ts'), 'start', '-c', file, '--proxy-listen', '127.0.0.1:0', '--admin-listen', 'off', '--internal-listen', 'off', ...extraArgs];
+  const args = [...nodeArgs, '--import', 'tsx', join(root, 'src/cli/bin.ts'), 'start', '-c', file, '--proxy-listen', '127.0.0.1:0', '--admin-listen', 'off', '--internal-listen', 'off', ...extraArgs];
   const { running, value } = await spawnUntil(process.execPath, args, (line) => {
     try {
       const entry = JSON.parse(line) as { event?: string; listeners?: { proxy: string[] } };

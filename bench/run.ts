@@ -6,6 +6,7 @@ const BENCHES = {
   router: () => import('./router.ts'),
   proxy: () => import('./proxy.ts'),
   plugins: () => import('./plugins.ts'),
+  fanout: () => import('./fanout.ts'),
 } as const satisfies Record<string, () => Promise<{ run(): Promise<void> }>>;
 
 type BenchName = keyof typeof BENCHES;

@@ -55,7 +55,7 @@ export function hasCommand(name: string): boolean {
 }
 
 /** Starts a one-worker nginx with the given `http {}` body; resolves once it answers. */
-export async function startNginx(httpBlock: string, port: number, modules: string[] = []): Promise<Running> {
+export async function startNginx(httpBlock: string, port: number, modules: string[] = [], workerConnections = 16384): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-nginx-'));
   const conf = [
     ...modules.map((m) => `load_module ${m};`),
@@ -63,7 +63,7 @@ export async function startNginx(httpBlock: string, port: number, modules: strin
     'daemon off;',
     `pid ${dir}/nginx.pid;`,
     `error_log ${dir}/error.log warn;`,
-    'events { worker_connections 16384; }',
+    `events { worker_connections ${workerConnections}; }`,
     `http { access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir}; ${httpBlock} }`,
   ].join('\n');
   writeFileSync(join(dir, 'nginx.conf'), conf);

@@ -1,0 +1,423 @@
+/**
+ * `npm run bench -- fanout`: one channel, N idle EventSource subscribers, P publishes (issue 4).
+ * Measured for Sluice and, when installed, nginx + nchan (one worker) in the same run:
+ *
+ * - connect s: time until all N subscribers have their `200` head;
+ * - fan-out p50/p99 ms: publish request sent → the last of the N subscribers has read the
+ *   message's `data:` line, over P publishes spaced so that each one completes first;
+ * - deliveries/s: N × P / the sum of those fan-out times;
+ * - RSS/subscriber: the server process's VmRSS after connecting (and 1 s idle) minus before,
+ *   over N (nginx: the worker process);
+ * - CPU µs/delivery: the server process's CPU time (all threads, ns from
+ *   `/proc/<pid>/task/<tid>/schedstat`, falling back to utime+stime ticks of `/proc/<pid>/stat`)
+ *   over the P publishes, over N × P.
+ *
+ * The subscribers are `bench/lib/sse-clients.mjs` in a child process (raw `net` sockets, one
+ * shared read buffer), so the parent (publisher, clock) and the clients do not share an event
+ * loop. Each (server, N) pair gets fresh server and client processes.
+ *
+ * Env: FANOUT_SUBSCRIBERS (default `1000,10000`), FANOUT_PUBLISHES (default 30, after 2 warm-up
+ * publishes that are not counted), FANOUT_CPU_PROF=<dir> runs Sluice with `--cpu-prof` there.
+ */
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { cpus, totalmem } from 'node:os';
+import { startSluice } from './proxy.ts';
+import { freePort, hasCommand, startNginx, type Running } from './lib/processes.ts';
+import { printTable } from './lib/load.ts';
+
+const SIZES = (process.env.FANOUT_SUBSCRIBERS ?? '1000,10000').split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
+const PUBLISHES = Math.max(1, Number(process.env.FANOUT_PUBLISHES ?? 30));
+const WARMUP_PUBLISHES = 2;
+const CONNECT_CONCURRENCY = 256;
+const SETTLE_MS = 1000;
+const GAP_MS = 50;
+const DELIVERY_TIMEOUT_MS = 30_000;
+const CPU_PROF_DIR = process.env.FANOUT_CPU_PROF;
+const NCHAN_MODULES = ['/usr/lib/nginx/modules/ngx_nchan_module.so', '/usr/share/nginx/modules/ngx_nchan_module.so'];
+/** 100 bytes of payload per message, the same for both servers. */
+const payload = (k: number) => `message ${k} `.padEnd(100, 'x');
+
+interface Server {
+  readonly name: string;
+  /** The process doing the work (nginx: the worker, not the master). */
+  readonly pid: number;
+  readonly port: number;
+  /** Publisher base: Sluice's internal listener, nchan's own server. */
+  readonly pubPort: number;
+  stop(): Promise<void>;
+}
+
+interface Result {
+  readonly server: string;
+  readonly subscribers: number;
+  readonly connected: number;
+  readonly connectS: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly firstP50Ms: number;
+  readonly deliveriesPerS: number;
+  readonly rssKiBPerSub: number;
+  readonly cpuUsPerDelivery: number;
+  /** The subscriber process's CPU per delivery: how much of the budget the load generator took. */
+  readonly clientCpuUsPerDelivery: number;
+  /** Share of the server's CPU time spent in the kernel (socket writes), from stat ticks. */
+  readonly kernelShare: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// /proc readings
+
+function rssBytes(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : NaN;
+}
+
+/** CPU time of every thread of `pid` in ns (schedstat), else utime+stime from stat (10 ms ticks). */
+function cpuNs(pid: number): number {
+  try {
+    let total = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    }
+    if (Number.isFinite(total) && total > 0) return total;
+  } catch {
+    // no schedstat: fall through
+  }
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 1e7; // utime, stime: fields 14 and 15, USER_HZ = 100
+}
+
+/** utime and stime of `pid` in clock ticks (for the kernel's share of the CPU time). */
+function userSysTicks(pid: number): { user: number; sys: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return { user: Number(fields[11]), sys: Number(fields[12]) };
+}
+
+function childrenOf(pid: number): number[] {
+  const path = `/proc/${pid}/task/${pid}/children`;
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1] === String(pid);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function openFilesLimit(): { soft: number; hard: number } {
+  const line = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  const parse = (v: string | undefined) => (v === undefined || v === 'unlimited' ? Infinity : Number(v));
+  return { soft: parse(line?.[1]), hard: parse(line?.[2]) };
+}
+
+function readSysctl(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Notes (never failures) when this machine cannot hold `largest` sockets per side. */
+function checkLimits(largest: number): number {
+  const needed = largest + 100;
+  const { soft, hard } = openFilesLimit();
+  let usable = largest;
+  if (soft < needed) {
+    usable = Math.max(0, soft - 100);
+    console.log(
+      `NOTE: \`ulimit -n\` is ${soft} (hard ${hard}); ${largest} subscribers need ≈ ${needed} descriptors in the client process and in the server.` +
+        ` Raise it (\`ulimit -n ${Math.min(hard, 65536) >= needed ? Math.min(hard, 65536) : needed}\`${hard < needed ? ', and the hard limit in /etc/security/limits.conf' : ''}) and rerun; sizes above ${usable} are skipped.`,
+    );
+  }
+  const range = readSysctl('/proc/sys/net/ipv4/ip_local_port_range')?.split(/\s+/).map(Number);
+  if (range && range.length === 2 && (range[1] as number) - (range[0] as number) < needed) {
+    console.log(`NOTE: net.ipv4.ip_local_port_range (${range.join('-')}) leaves fewer than ${needed} client ports to 127.0.0.1.`);
+  }
+  return usable;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the subscriber process
+
+type ClientMessage =
+  | { type: 'ready' }
+  | { type: 'connected'; ok: number; failed: number; ms: number; error?: string }
+  | { type: 'delivered'; k: number; firstNs: string; lastNs: string }
+  | { type: 'lost'; count: number };
+
+class Clients {
+  readonly child: ChildProcess;
+  private readonly delivered = new Map<number, { firstNs: bigint; lastNs: bigint }>();
+  private readonly waiters = new Map<number, () => void>();
+  lost = 0;
+
+  private constructor(child: ChildProcess) {
+    this.child = child;
+    child.on('message', (m: ClientMessage) => {
+      if (m.type === 'delivered') {
+        this.delivered.set(m.k, { firstNs: BigInt(m.firstNs), lastNs: BigInt(m.lastNs) });
+        this.waiters.get(m.k)?.();
+      } else if (m.type === 'lost') this.lost = m.count;
+    });
+  }
+
+  static async start(): Promise<Clients> {
+    const child = fork(new URL('./lib/sse-clients.mjs', import.meta.url).pathname, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    await once<ClientMessage>(child, (m) => m.type === 'ready', 10_000);
+    return new Clients(child);
+  }
+
+  async connect(port: number, path: string, count: number): Promise<{ ok: number; failed: number; ms: number; error?: string }> {
+    const answer = once<ClientMessage>(this.child, (m) => m.type === 'connected', 120_000);
+    this.child.send({ cmd: 'connect', host: '127.0.0.1', port, path, count, concurrency: CONNECT_CONCURRENCY });
+    return (await answer) as Extract<ClientMessage, { type: 'connected' }>;
+  }
+
+  /** Resolves when every subscriber has seen its k-th message. */
+  delivery(k: number): Promise<{ firstNs: bigint; lastNs: bigint }> {
+    return new Promise((resolve, reject) => {
+      const have = () => this.delivered.get(k);
+      const timer = setTimeout(() => reject(new Error(`message ${k} did not reach every subscriber in ${DELIVERY_TIMEOUT_MS} ms`)), DELIVERY_TIMEOUT_MS);
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(k);
+        resolve(have() as { firstNs: bigint; lastNs: bigint });
+      };
+      if (have()) done();
+      else this.waiters.set(k, done);
+    });
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
+      this.child.once('exit', () => resolve());
+      this.child.kill('SIGKILL'); // closes every socket at once
+    });
+  }
+}
+
+function once<T>(child: ChildProcess, accept: (m: T) => boolean, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.off('message', listener);
+      reject(new Error(`no answer from the subscriber process in ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = (m: T) => {
+      if (!accept(m)) return;
+      clearTimeout(timer);
+      child.off('message', listener);
+      resolve(m);
+    };
+    child.on('message', listener);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// the servers
+
+async function startSluiceServer(): Promise<Server> {
+  const internal = await freePort();
+  const config = `_format_version: "3.0"
+routes:
+  - name: sub
+    paths: ["~/sub/(?<id>[^/]+)$"]
+    plugins:
+      - name: pubsub-subscriber
+        config: { channels: ["$(uri_captures.id)"], transports: [eventsource] }
+`;
+  const nodeArgs = CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF_DIR] : [];
+  const { running, proxy } = await startSluice(config, ['--internal-listen', `127.0.0.1:${internal}`, '--drain-timeout', '1'], nodeArgs);
+  const port = Number(proxy.split(':').pop());
+  return { name: 'Sluice', pid: running.child.pid as number, port, pubPort: internal, stop: () => running.stop() };
+}
+
+async function startNchanServer(module: string, subscribers: number): Promise<Server> {
+  const port = await freePort();
+  const running: Running = await startNginx(
+    `server {
+       listen 127.0.0.1:${port} backlog=4096;
+       location ~ ^/pub/(.+)$ { nchan_publisher; nchan_channel_id $1; }
+       location ~ ^/sub/(.+)$ { nchan_subscriber eventsource; nchan_channel_id $1; }
+     }`,
+    port,
+    [module],
+    Math.max(16384, subscribers + 1024),
+  );
+  const master = running.child.pid as number;
+  const worker = childrenOf(master)[0];
+  if (worker === undefined) throw new Error('nginx worker process not found');
+  return {
+    name: 'nchan',
+    pid: worker,
+    port,
+    pubPort: port,
+    stop: async () => {
+      running.child.kill('SIGTERM'); // fast shutdown: a graceful one would wait for open streams
+      await running.stop();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// the measurement
+
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+function http(port: number, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, agent, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function subscriberCount(server: Server, channel: string): Promise<number> {
+  const { status, body } = await http(server.pubPort, 'GET', `/pub/${channel}`, undefined, { accept: 'text/json' });
+  if (status !== 200) return 0;
+  return Number((JSON.parse(body) as { subscribers?: number }).subscribers ?? 0);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;
+}
+
+async function measure(server: Server, subscribers: number): Promise<Result> {
+  const channel = `fanout-${subscribers}`;
+  const clients = await Clients.start();
+  try {
+    await sleep(200);
+    const rssBefore = rssBytes(server.pid);
+    const connected = await clients.connect(server.port, `/sub/${channel}`, subscribers);
+    if (connected.failed > 0) console.log(`  ${server.name}: ${connected.failed} of ${subscribers} subscribers failed to connect (${connected.error ?? '?'})`);
+    // Every subscriber counted by the server itself before the first publish.
+    for (let i = 0; i < 100 && (await subscriberCount(server, channel)) < connected.ok; i++) await sleep(50);
+    await sleep(SETTLE_MS);
+    const rssAfter = rssBytes(server.pid);
+
+    let k = 0;
+    const publish = async () => {
+      k++;
+      const delivered = clients.delivery(k);
+      const sent = process.hrtime.bigint();
+      const answer = await http(server.pubPort, 'POST', `/pub/${channel}`, payload(k), { 'content-type': 'text/plain' });
+      if (answer.status >= 300) throw new Error(`${server.name}: publish answered ${answer.status} ${answer.body}`);
+      const { firstNs, lastNs } = await delivered;
+      await sleep(GAP_MS);
+      return { lastMs: Number(lastNs - sent) / 1e6, firstMs: Number(firstNs - sent) / 1e6 };
+    };
+    for (let i = 0; i < WARMUP_PUBLISHES; i++) await publish();
+    const cpuBefore = cpuNs(server.pid);
+    const ticksBefore = userSysTicks(server.pid);
+    const clientCpuBefore = cpuNs(clients.child.pid as number);
+    const times: { lastMs: number; firstMs: number }[] = [];
+    for (let i = 0; i < PUBLISHES; i++) times.push(await publish());
+    const cpuAfter = cpuNs(server.pid);
+    const ticksAfter = userSysTicks(server.pid);
+    const clientCpuAfter = cpuNs(clients.child.pid as number);
+    if (clients.lost > 0) console.log(`  ${server.name}: ${clients.lost} subscribers were closed during the run`);
+
+    const last = times.map((t) => t.lastMs).sort((a, b) => a - b);
+    const first = times.map((t) => t.firstMs).sort((a, b) => a - b);
+    const open = connected.ok - clients.lost;
+    const deliveries = open * PUBLISHES;
+    return {
+      server: server.name,
+      subscribers,
+      connected: connected.ok,
+      connectS: connected.ms / 1000,
+      p50Ms: percentile(last, 0.5),
+      p99Ms: percentile(last, 0.99),
+      firstP50Ms: percentile(first, 0.5),
+      deliveriesPerS: deliveries / (last.reduce((a, b) => a + b, 0) / 1000),
+      rssKiBPerSub: (rssAfter - rssBefore) / 1024 / connected.ok,
+      cpuUsPerDelivery: (cpuAfter - cpuBefore) / 1000 / deliveries,
+      kernelShare: (ticksAfter.sys - ticksBefore.sys) / (ticksAfter.sys - ticksBefore.sys + ticksAfter.user - ticksBefore.user),
+      clientCpuUsPerDelivery: (clientCpuAfter - clientCpuBefore) / 1000 / deliveries,
+    };
+  } finally {
+    await clients.stop();
+  }
+}
+
+function machineLine(): string {
+  const nginx = hasCommand('nginx') ? /nginx\/(\S+)/.exec(spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr)?.[1] : undefined;
+  return `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.versions.node}${nginx ? `, nginx ${nginx}` : ''}`;
+}
+
+export async function run(): Promise<void> {
+  const started = performance.now();
+  const usable = checkLimits(Math.max(...SIZES));
+  const sizes = SIZES.filter((n) => n <= usable);
+  const module = hasCommand('nginx') ? NCHAN_MODULES.find((p) => existsSync(p)) : undefined;
+  if (module === undefined) console.log('(nginx + nchan not installed: `apt-get install nginx-light libnginx-mod-nchan` adds the nchan baseline)');
+
+  const results: Result[] = [];
+  for (const n of sizes) {
+    const starters: (() => Promise<Server>)[] = [startSluiceServer];
+    if (module !== undefined) starters.push(() => startNchanServer(module, n));
+    for (const start of starters) {
+      const server = await start();
+      try {
+        const result = await measure(server, n);
+        results.push(result);
+        console.log(
+          `  ${result.server} × ${n}: connect ${result.connectS.toFixed(2)} s, fan-out p50 ${result.p50Ms.toFixed(1)} ms (first subscriber ${result.firstP50Ms.toFixed(1)} ms), ` +
+            `${Math.round(result.rssKiBPerSub * 10) / 10} KiB/subscriber, ${result.cpuUsPerDelivery.toFixed(2)} µs CPU/delivery (${Math.round(result.kernelShare * 100)}% in the kernel; subscriber process: ${result.clientCpuUsPerDelivery.toFixed(2)} µs)`,
+        );
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+
+  console.log(`\n${machineLine()}; ${PUBLISHES} publishes of 100 bytes per row (after ${WARMUP_PUBLISHES} warm-up), ${GAP_MS} ms apart once delivered; subscribers in one child process\n`);
+  const rows: (string | number)[][] = [];
+  for (const n of sizes) {
+    const sluice = results.find((r) => r.server === 'Sluice' && r.subscribers === n);
+    const nchan = results.find((r) => r.server === 'nchan' && r.subscribers === n);
+    for (const r of [sluice, nchan]) {
+      if (r) rows.push([r.server, n.toLocaleString('en-US'), r.connectS, r.p50Ms, r.p99Ms, Math.round(r.deliveriesPerS), r.rssKiBPerSub, r.cpuUsPerDelivery]);
+    }
+    if (sluice && nchan) {
+      rows.push([
+        '**Sluice / nchan**',
+        n.toLocaleString('en-US'),
+        sluice.connectS / nchan.connectS,
+        sluice.p50Ms / nchan.p50Ms,
+        sluice.p99Ms / nchan.p99Ms,
+        sluice.deliveriesPerS / nchan.deliveriesPerS,
+        sluice.rssKiBPerSub / nchan.rssKiBPerSub,
+        sluice.cpuUsPerDelivery / nchan.cpuUsPerDelivery,
+      ]);
+    }
+  }
+  printTable(['server', 'subscribers', 'connect s', 'fan-out p50 ms', 'fan-out p99 ms', 'deliveries/s', 'RSS/subscriber KiB', 'CPU µs/delivery'], rows);
+
+  for (const n of sizes) {
+    const sluice = results.find((r) => r.server === 'Sluice' && r.subscribers === n);
+    const nchan = results.find((r) => r.server === 'nchan' && r.subscribers === n);
+    if (!sluice || !nchan) continue;
+    const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)}× (target ≤ ${target}×: ${ratio <= target ? 'met' : 'NOT met'})`;
+    console.log(
+      `\n${n.toLocaleString('en-US')} subscribers: fan-out p50 ${verdict(sluice.p50Ms / nchan.p50Ms, 0.8)}, CPU/delivery ${verdict(sluice.cpuUsPerDelivery / nchan.cpuUsPerDelivery, 1.0)}, ` +
+        `memory/subscriber ${verdict(sluice.rssKiBPerSub / nchan.rssKiBPerSub, 0.8)}`,
+    );
+  }
+  console.log(`\n(fan-out bench took ${((performance.now() - started) / 1000).toFixed(0)} s)`);
+}
