@@ -30,7 +30,9 @@ test('for every pair of bundled plugins the chain runs the higher PRIORITY first
   for (const a of BUNDLED_PLUGINS) {
     for (const b of BUNDLED_PLUGINS) {
       if (a === b) continue;
-      const [high, low] = a.PRIORITY >= b.PRIORITY ? [a, b] : [b, a];
+      // Equal priorities (the two pub/sub terminators) run in name order.
+      const aFirst = a.PRIORITY > b.PRIORITY || (a.PRIORITY === b.PRIORITY && a.name < b.name);
+      const [high, low] = aFirst ? [a, b] : [b, a];
       const nodes = [
         { name: a.name, priority: a.PRIORITY },
         { name: b.name, priority: b.PRIORITY },
