@@ -14,10 +14,10 @@
  * @example
  *   await longpollTransport.serve(exchange);   // 200 + one message, 304/408/410, or nothing (client gone)
  */
-import type { Cursor, Message } from '../engine.ts';
+import type { Message } from '../engine.ts';
 import type { EndReason, Sink, Subscription } from '../hub.ts';
 import { toHttpHeaders, type MessageId } from '../message-id.ts';
-import { answerError, resolveCursor } from './resume.ts';
+import { answerError, cursorOrAnswer } from './resume.ts';
 import type { SubscriberExchange, Transport } from './types.ts';
 
 /** nchan's `Vary` on every poll answer. */
@@ -37,13 +37,8 @@ const header = (value: string | string[] | undefined): string | undefined => (Ar
 /** Serves one poll: long-poll waits for a message, interval-poll answers 304 when there is none. */
 export async function servePoll(exchange: SubscriberExchange, mode: PollMode): Promise<void> {
   const { req, res, hub, channels, options } = exchange;
-  let cursor: Cursor;
-  try {
-    cursor = resolveCursor(req, channels.length, options.firstMessage);
-  } catch (e) {
-    await answerError(exchange, e);
-    return;
-  }
+  const cursor = await cursorOrAnswer(exchange);
+  if (cursor === undefined) return;
 
   let settle: (o: Outcome) => void = () => undefined;
   let outcome: Outcome | undefined;

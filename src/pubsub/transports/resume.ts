@@ -116,3 +116,16 @@ export async function answerError(exchange: SubscriberExchange, error: unknown):
     res.end(text, resolve);
   });
 }
+
+/**
+ * The subscriber's cursor, or undefined after answering the client when its id is malformed:
+ * the step every transport starts with.
+ */
+export async function cursorOrAnswer(exchange: SubscriberExchange): Promise<Cursor | undefined> {
+  try {
+    return resolveCursor(exchange.req, exchange.channels.length, exchange.options.firstMessage);
+  } catch (e) {
+    await answerError(exchange, e);
+    return undefined;
+  }
+}

@@ -8,10 +8,10 @@
  * Messages delivered before the head is out (replay during subscribe) are held and written right
  * after the preamble, in order; the hub queues (and bounds) what comes meanwhile.
  */
-import type { Cursor, Message } from '../engine.ts';
+import type { Message } from '../engine.ts';
 import type { EndReason, Sink, Subscription } from '../hub.ts';
 import type { MessageId } from '../message-id.ts';
-import { answerError, resolveCursor } from './resume.ts';
+import { answerError, cursorOrAnswer } from './resume.ts';
 import type { SubscriberExchange } from './types.ts';
 
 export type Chunk = string | Buffer;
@@ -35,14 +35,9 @@ export interface StreamFormat {
 export const STUCK_CLIENT_GRACE_MS = 1000;
 
 export async function serveStream(exchange: SubscriberExchange, format: StreamFormat): Promise<void> {
-  const { req, res, hub, channels, options } = exchange;
-  let cursor: Cursor;
-  try {
-    cursor = resolveCursor(req, channels.length, options.firstMessage);
-  } catch (e) {
-    await answerError(exchange, e);
-    return;
-  }
+  const { res, hub, channels, options } = exchange;
+  const cursor = await cursorOrAnswer(exchange);
+  if (cursor === undefined) return;
 
   let open = false;
   let closed = false;
