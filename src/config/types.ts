@@ -45,6 +45,11 @@ export interface Route {
   readonly https_redirect_status_code: HttpsRedirectStatus;
   readonly request_buffering: boolean;
   readonly response_buffering: boolean;
+  /**
+   * Sluice: the route is matched only for an upstream's `X-Accel-Redirect` (nchan's internal
+   * redirect), never for a client request. Present (true) only when set.
+   */
+  readonly internal?: boolean;
   /** Position in the file; the last-resort tie-break between equal-priority routes. */
   readonly created_at: number;
   readonly tags: readonly string[];

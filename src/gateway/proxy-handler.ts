@@ -50,6 +50,9 @@ const LATENCY_HEADERS: ReadonlySet<string> = new Set(['x-kong-upstream-latency',
 const REQUEST_ID_PREFIX = randomBytes(8).toString('hex');
 let requestSequence = 0;
 
+/** nginx's limit on internal redirects per request (then "rewrite or internal redirection cycle"). */
+const MAX_INTERNAL_REDIRECTS = 10;
+
 function nextRequestId(): string {
   requestSequence++;
   return `${REQUEST_ID_PREFIX}-${requestSequence.toString(36)}`;
@@ -88,7 +91,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     };
   }
 
-  function route(ctx: RequestContext) {
+  function route(ctx: RequestContext, internal = false) {
     const match = ctx.state.router.match({
       method: ctx.req.method ?? 'GET',
       path: ctx.path,
@@ -96,6 +99,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       port: ctx.port,
       headers: ctx.req.headers,
       scheme: ctx.scheme,
+      ...(internal ? { internal } : {}),
     });
     if (!match) throw new GatewayError('NO_ROUTE');
     if (match.httpsRedirect && match.route.https_redirect_status_code === 426) throw new GatewayError('HTTPS_REQUIRED');
@@ -124,7 +128,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     ctx.res.end(body);
   }
 
-  async function proxy(ctx: RequestContext, run: PluginRun | undefined): Promise<void> {
+  async function proxy(ctx: RequestContext, run: PluginRun | undefined, redirects: number): Promise<void> {
     const body = requestBody(ctx, deps.clientMaxBodySize);
     const cancel = new UpstreamCancel();
     // One listener serves the whole exchange: a client that leaves early cancels the upstream
@@ -142,6 +146,10 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       if (body instanceof BodyLimit && body.tripped) throw new GatewayError('BODY_TOO_LARGE');
       throw error;
     }
+    if (writer.redirect !== undefined) {
+      writer.discard();
+      return accelRedirect(ctx, run, writer.redirect, redirects + 1);
+    }
     if (run && writer.head) {
       ctx.response = { status: writer.head.status, headers: proxiedHeaders(ctx, writer.head), source: 'service' };
       applyHeaderEdits(ctx.response.headers, ctx.responseEdits ?? []);
@@ -155,12 +163,23 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let ctx: RequestContext | undefined;
-    let run: PluginRun | undefined;
     try {
       if (deps.isStopping()) res.setHeader('connection', 'close');
       ctx = createContext(req, res);
-      const match = route(ctx);
+      route(ctx);
       if (redirectToHttps(ctx)) return;
+    } catch (error) {
+      return fail(ctx, res, undefined, error);
+    }
+    await serve(ctx, 0);
+  }
+
+  /** A routed request from the plugins on: rewrite/access, then exit, terminator or proxy, then log. */
+  async function serve(ctx: RequestContext, redirects: number): Promise<void> {
+    let run: PluginRun | undefined;
+    try {
+      const match = ctx.match;
+      if (!match) throw new GatewayError('NO_ROUTE');
       const chain = ctx.state.plugins.forRoute(match.route, match.service);
       if (!chain.empty) {
         run = new PluginRun(ctx, chain, new RequestPdk(ctx, pdkOptions), deps.logger);
@@ -169,11 +188,52 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       }
       if (ctx.exit) await respond(ctx, run, ctx.exit.status, { ...ctx.exit.headers }, ctx.exit.body, 'exit');
       else if (ctx.terminator) await ctx.terminator.handle(terminatorExchange(ctx, run));
-      else await proxy(ctx, run);
+      else await proxy(ctx, run, redirects);
     } catch (error) {
-      await fail(ctx, res, run, error);
+      await fail(ctx, ctx.res, run, error);
     }
     if (run) await run.log();
+  }
+
+  /**
+   * nchan's X-Accel-Redirect: the upstream's answer is dropped and the same client request
+   * (method, headers, body) is served again on the internal route the target path matches,
+   * with its own plugins. The target's query replaces the client's when it has one (the
+   * client's `last_event_id` stays unless the target sets it); otherwise the client's is kept.
+   * `req.url` becomes the target, as nginx's `$uri`/`$args` do.
+   */
+  async function accelRedirect(ctx: RequestContext, run: PluginRun | undefined, target: string, redirects: number): Promise<void> {
+    if (redirects > MAX_INTERNAL_REDIRECTS) throw new GatewayError('INTERNAL', { detail: 'internal redirection cycle' });
+    const split = splitRequestTarget(target.trim());
+    let { query, hasQueryMark } = split.hasQueryMark ? split : ctx;
+    if (split.hasQueryMark) {
+      const own = new URLSearchParams(split.query);
+      const lastEventId = new URLSearchParams(ctx.query).get('last_event_id');
+      if (lastEventId !== null && !own.has('last_event_id')) {
+        query = `${query}${query === '' ? '' : '&'}last_event_id=${encodeURIComponent(lastEventId)}`;
+        hasQueryMark = true;
+      }
+    }
+    const inner: RequestContext = {
+      id: ctx.id,
+      startedAt: ctx.startedAt,
+      req: ctx.req,
+      res: ctx.res,
+      state: ctx.state,
+      scheme: ctx.scheme,
+      clientIp: ctx.clientIp,
+      path: normalizePath(split.path),
+      query,
+      hasQueryMark,
+      host: ctx.host,
+      port: ctx.port,
+      shared: {},
+    };
+    route(inner, true);
+    ctx.req.url = hasQueryMark ? `${split.path}?${query}` : split.path;
+    await serve(inner, redirects);
+    // The first route's log phase sees what the client got.
+    if (run && inner.response) ctx.response = inner.response;
   }
 
   /** What a terminator (pub/sub) gets; its response head goes through header_filter too. */

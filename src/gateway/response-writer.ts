@@ -10,11 +10,16 @@ import type { RequestContext } from './context.ts';
  * With plugins, the head is held (`hold`) until header_filter has run, and every chunk goes
  * through `filter` (body_filter) on its way out; the upstream stays paused meanwhile, so at
  * most one chunk waits here.
+ *
+ * A head with `X-Accel-Redirect` (nchan's internal redirect) is never written: the writer
+ * keeps the target in `redirect`, swallows the body, and `discard()` cancels the upstream.
  */
 export class ResponseWriter implements ResponseSink {
   head: UpstreamResponseHead | undefined;
   /** body_filter: what to send instead of a chunk (called once more with eof). */
   filter: ((chunk: Buffer, eof: boolean) => Buffer) | undefined;
+  /** The upstream's `X-Accel-Redirect` target; the response then never reaches the client. */
+  redirect: string | undefined;
   private held: Buffer[] | undefined;
   private heldEnd = false;
   private flow: BodyFlow | undefined;
@@ -31,10 +36,16 @@ export class ResponseWriter implements ResponseSink {
   start(head: UpstreamResponseHead, flow: BodyFlow): void {
     this.flow = flow;
     this.head = head;
+    const redirect = head.headers['x-accel-redirect'];
+    if (redirect !== undefined) {
+      this.redirect = typeof redirect === 'string' ? redirect : (redirect[0] ?? '');
+      return;
+    }
     if (this.held === undefined) this.writeHead(head);
   }
 
   write(chunk: Buffer): boolean {
+    if (this.redirect !== undefined) return false;
     if (this.held !== undefined) {
       this.held.push(chunk);
       return false;
@@ -46,6 +57,7 @@ export class ResponseWriter implements ResponseSink {
   }
 
   end(): void {
+    if (this.redirect !== undefined) return;
     if (this.held !== undefined) {
       this.heldEnd = true;
       return;
@@ -56,7 +68,13 @@ export class ResponseWriter implements ResponseSink {
   }
 
   fail(error: Error): void {
+    if (this.redirect !== undefined) return;
     if (!this.ctx.res.destroyed) this.ctx.res.destroy(error);
+  }
+
+  /** A redirected response: drop the upstream body (and its connection, if it is not done). */
+  discard(): void {
+    this.flow?.cancel(null);
   }
 
   /** The head went out (after header_filter): let the held body through. */

@@ -109,6 +109,8 @@ export function createRouter(
 
   function cacheKey(req: RouteRequest): string {
     let key = `${req.method}\n${req.scheme}\n${req.host}\n${usesPort ? req.port : ''}\n${usesSni ? (req.sni ?? '') : ''}\n${req.path}`;
+    // Internal and client requests see disjoint route sets.
+    if (req.internal === true) key += '\n\u0000internal';
     for (const name of headerNames) {
       const value = req.headers[name];
       key += value === undefined ? '\n\u0000' : `\n${typeof value === 'string' ? value : value.join('\u0001')}`;
@@ -124,6 +126,9 @@ export function createRouter(
     for (const list of scratch) {
       for (const matcher of list) {
         if (matcher.rank >= bestRank) break;
+        // Internal routes are X-Accel-Redirect targets, and the only ones: invisible to client
+        // requests, and a redirect never lands on a public route.
+        if ((matcher.route.internal === true) !== (req.internal === true)) continue;
         const match = testMatcher(matcher, req);
         if (match) {
           bestRank = matcher.rank;

@@ -13,6 +13,11 @@ export interface RouteRequest {
   /** `https` when the connection is TLS. */
   readonly scheme: 'http' | 'https';
   readonly sni?: string;
+  /**
+   * True for an upstream's `X-Accel-Redirect`: then only `internal` routes match, otherwise
+   * only the others. Client requests leave it unset.
+   */
+  readonly internal?: boolean;
 }
 
 export interface UriCaptures {

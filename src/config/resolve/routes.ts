@@ -58,6 +58,7 @@ function buildRoute(node: EntityNode<RouteIn>, serviceId: string | undefined, fa
     https_redirect_status_code: (v.https_redirect_status_code ?? 426) as HttpsRedirectStatus,
     request_buffering: v.request_buffering ?? true,
     response_buffering: v.response_buffering ?? true,
+    ...(v.internal ? { internal: true } : {}),
     tags: v.tags ?? [],
   };
 }

@@ -22,6 +22,8 @@ const RouteFields = {
   https_redirect_status_code: Type.Optional(OneOf(HTTPS_REDIRECT_CODES, { default: 426 })),
   request_buffering: Type.Optional(Type.Boolean({ default: true })),
   response_buffering: Type.Optional(Type.Boolean({ default: true })),
+  /** Sluice: reachable only as an X-Accel-Redirect target, never by a client request. */
+  internal: Type.Optional(Type.Boolean({ default: false })),
 };
 
 const RouteChildren = { plugins: ListOf(RoutePluginEntity.schema) };
