@@ -36,17 +36,15 @@ import { performance } from 'node:perf_hooks';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Agent, request } from 'undici';
 
-// Scale knobs. Issue 4 asks for 500 subscribers x 10,000 messages. That passes, but does not fit
-// the ~60 s bound on the 2-core box: measured 97.5 s, both threads ~92% busy (every delivery is
-// one writev on the gateway plus one read and parse on the client, ~19.5 us each, 5M of them).
-// So the subscriber count stays at 500 and the message count is cut to 2,000; the chaos scales
-// with it (~15 connections per subscriber either way). Measured: 500 x 3,000 took 29-33 s alone
-// but 54-58 s next to other test files; 500 x 2,000 took 32 s alone and 38 s inside
-// `run-tests.mjs pubsub`, on a box already loaded by other work (load average ~4).
-// SLUICE_CHAOS_SUBSCRIBERS / SLUICE_CHAOS_MESSAGES override them (MESSAGES=10000 is the issue's
-// full run; the deadline below grows with the load).
+// Scale knobs. Issue 4 asks for 500 subscribers x 10,000 messages. That passes; it exceeds
+// the ~60 s first aimed for on the 2-core box (measured 97.5 s alone, both threads ~92%
+// busy (every delivery is one writev on the gateway plus one read and parse on the client,
+// ~19.5 us each, 5M of them) and takes ~2.5 min inside the whole `npm test` (3 min in all, well
+// within the 10-minute budget), so the default is the issue's full 500 x 10,000.
+// SLUICE_CHAOS_SUBSCRIBERS / SLUICE_CHAOS_MESSAGES make it smaller for quick local runs; the
+// deadline below grows with the load.
 const SUBSCRIBERS = Number(process.env.SLUICE_CHAOS_SUBSCRIBERS ?? 500);
-const MESSAGES = Number(process.env.SLUICE_CHAOS_MESSAGES ?? 2_000);
+const MESSAGES = Number(process.env.SLUICE_CHAOS_MESSAGES ?? 10_000);
 /** Channel buffer (the issue's 10,000), never below MESSAGES: resumes can never miss. */
 const BUFFER = Math.max(10_000, MESSAGES);
 /** Average number of messages between two chaos disconnects of one subscriber. */
