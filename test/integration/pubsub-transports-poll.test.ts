@@ -4,46 +4,17 @@
  * real nchan (test/differential/nchan-reference.test.ts).
  */
 import assert from 'node:assert/strict';
-import { EventEmitter, once } from 'node:events';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { after, describe, it } from 'node:test';
-import { createHub, createMemoryEngine, DEFAULT_SUBSCRIBER_LIMITS, toHttpHeaders, type Engine, type Hub } from '../../src/pubsub/index.ts';
+import { createHub, toHttpHeaders, type Hub } from '../../src/pubsub/index.ts';
 import { intervalpollTransport } from '../../src/pubsub/transports/intervalpoll.ts';
 import { longpollTransport, POLL_VARY } from '../../src/pubsub/transports/longpoll.ts';
 import type { SubscriberOptions, Transport } from '../../src/pubsub/transports/types.ts';
 import { startServer, type TestServer } from '../helpers/servers.ts';
+import { SUBSCRIBER_DEFAULTS, observedEngine } from '../helpers/pubsub.ts';
 
-const OPTIONS: SubscriberOptions = {
-  firstMessage: 'oldest',
-  pingInterval: 0,
-  retryMs: 0,
-  subscriberTimeout: 0,
-  websocketPingInterval: 0,
-  rawStreamSeparator: '\n',
-  limits: DEFAULT_SUBSCRIBER_LIMITS,
-};
+const OPTIONS: SubscriberOptions = SUBSCRIBER_DEFAULTS;
 
-/** A memory engine that announces when a channel's live feed is attached (a publish then reaches the subscriber). */
-function observedEngine(): { engine: Engine; subscribed(channel: string): Promise<void> } {
-  const inner = createMemoryEngine();
-  const events = new EventEmitter();
-  const engine: Engine = {
-    publish: (...a) => inner.publish(...a),
-    fetch: (...a) => inner.fetch(...a),
-    subscribe: async (channel, listener) => {
-      const unsubscribe = await inner.subscribe(channel, listener);
-      events.emit(`subscribed:${channel}`);
-      return unsubscribe;
-    },
-    info: (...a) => inner.info(...a),
-    addSubscriber: (...a) => inner.addSubscriber(...a),
-    removeSubscriber: (...a) => inner.removeSubscriber(...a),
-    delete: (...a) => inner.delete(...a),
-    stats: () => inner.stats(),
-    close: () => inner.close(),
-  };
-  return { engine, subscribed: async (channel) => void (await once(events, `subscribed:${channel}`)) };
-}
 
 interface Harness {
   readonly hub: Hub;

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { EventSource } from 'eventsource';
-import { createHub, createMemoryEngine, DEFAULT_SUBSCRIBER_LIMITS, type Hub } from '../../src/pubsub/index.ts';
+import { createHub, createMemoryEngine, type Hub } from '../../src/pubsub/index.ts';
 import { chunkedTransport } from '../../src/pubsub/transports/chunked.ts';
 import { eventsourceTransport } from '../../src/pubsub/transports/eventsource.ts';
 import { multipartTransport } from '../../src/pubsub/transports/multipart.ts';
@@ -16,16 +16,9 @@ import { rawstreamTransport } from '../../src/pubsub/transports/rawstream.ts';
 import { selectTransport } from '../../src/pubsub/transports/select.ts';
 import type { SubscriberOptions, Transport } from '../../src/pubsub/transports/types.ts';
 import { http, openStream, parseSse, type Stream } from '../differential/observe.ts';
+import { SUBSCRIBER_DEFAULTS } from '../helpers/pubsub.ts';
 
-const OPTIONS: SubscriberOptions = {
-  firstMessage: 'oldest',
-  pingInterval: 0,
-  retryMs: 0,
-  subscriberTimeout: 0,
-  websocketPingInterval: 0,
-  rawStreamSeparator: '\n',
-  limits: DEFAULT_SUBSCRIBER_LIMITS,
-};
+const OPTIONS: SubscriberOptions = SUBSCRIBER_DEFAULTS;
 
 interface Harness {
   readonly hub: Hub;

@@ -11,42 +11,14 @@ import { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { createHub, createMemoryEngine, DEFAULT_SUBSCRIBER_LIMITS, formatMessageId, type Engine, type Hub } from '../../src/pubsub/index.ts';
+import { createHub, formatMessageId, type Hub } from '../../src/pubsub/index.ts';
 import type { SubscriberOptions } from '../../src/pubsub/transports/types.ts';
 import { WS_CLOSE, WS_META_PROTOCOL, websocketTransport } from '../../src/pubsub/transports/websocket.ts';
 import { startServer, type TestServer } from '../helpers/servers.ts';
+import { SUBSCRIBER_DEFAULTS, observedEngine } from '../helpers/pubsub.ts';
 
-const OPTIONS: SubscriberOptions = {
-  firstMessage: 'oldest',
-  pingInterval: 0,
-  retryMs: 0,
-  subscriberTimeout: 0,
-  websocketPingInterval: 0,
-  rawStreamSeparator: '\n',
-  limits: DEFAULT_SUBSCRIBER_LIMITS,
-};
+const OPTIONS: SubscriberOptions = SUBSCRIBER_DEFAULTS;
 
-/** A memory engine that announces when a channel's live feed is attached (a publish then reaches the subscriber). */
-function observedEngine(): { engine: Engine; subscribed(channel: string): Promise<void> } {
-  const inner = createMemoryEngine();
-  const events = new EventEmitter();
-  const engine: Engine = {
-    publish: (...a) => inner.publish(...a),
-    fetch: (...a) => inner.fetch(...a),
-    subscribe: async (channel, listener) => {
-      const unsubscribe = await inner.subscribe(channel, listener);
-      events.emit(`subscribed:${channel}`);
-      return unsubscribe;
-    },
-    info: (...a) => inner.info(...a),
-    addSubscriber: (...a) => inner.addSubscriber(...a),
-    removeSubscriber: (...a) => inner.removeSubscriber(...a),
-    delete: (...a) => inner.delete(...a),
-    stats: () => inner.stats(),
-    close: () => inner.close(),
-  };
-  return { engine, subscribed: async (channel) => void (await once(events, `subscribed:${channel}`)) };
-}
 
 interface Harness {
   readonly hub: Hub;
