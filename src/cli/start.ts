@@ -69,7 +69,7 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
     const stop = (signal: NodeJS.Signals) => {
       logger.info({ event: 'stopping', signal }, 'draining connections');
       process.off('SIGHUP', reload);
-      void gateway.stop().then(() => {
+      void gateway.stop().then(() => registry.shutdown()).then(() => {
         logger.info({ event: 'stopped' }, 'sluice stopped');
         resolve(0);
       });
