@@ -42,31 +42,49 @@ routes:
         config: { channels: ["$(uri_captures.channel)"], transports: [websocket] }
 `;
 
+/** One request the app received. */
+interface Seen {
+  readonly url: string;
+  readonly accept: string | undefined;
+  readonly upgrade: string | undefined;
+  readonly key: string | undefined;
+}
+
+/**
+ * The app and a gateway in front of it. The app answers every request, WebSocket upgrades
+ * included (Node hands an upgrade nobody accepts to the request handler, as nchan's apps get
+ * it), with 200 + `X-Accel-Redirect` to the room named by the path's last segment.
+ */
+async function startRedirectSetup(): Promise<{ gw: TestGateway; app: TestServer; internal: string; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const app = await startServer((req, res) => {
+    const key = req.headers['sec-websocket-key'];
+    seen.push({ url: req.url ?? '', accept: req.headers.accept, upgrade: req.headers.upgrade, key: typeof key === 'string' ? key : undefined });
+    const [path = ''] = (req.url ?? '').split('?');
+    const id = path.split('/').pop() ?? '';
+    const target =
+      id === 'missing' ? '/internal/nowhere'
+      : id === 'public' ? '/events/1'
+      : path.startsWith('/events-q/') ? `/internal/sub/room-${id}?tag=x`
+      : path.startsWith('/events-locked/') ? `/internal/locked/room-${id}`
+      : `/internal/sub/room-${id}`;
+    res.writeHead(200, { 'x-accel-redirect': target, 'x-accel-buffering': 'no', 'content-type': 'text/plain' });
+    res.end(`secret: room-${id}`);
+  });
+  const gw = await startGateway(config(app.url), {
+    listen: { proxy: [{ host: '127.0.0.1', port: 0 }], admin: [{ host: '127.0.0.1', port: 0 }], internal: [{ host: '127.0.0.1', port: 0 }], status: [] },
+  });
+  return { gw, app, internal: `http://${gw.gateway.addresses.internal[0]}`, seen };
+}
+
 describe('X-Accel-Redirect to an internal pubsub-subscriber route', () => {
   let gw: TestGateway;
   let app: TestServer;
   let internal: string;
-  const seen: { url: string; accept: string | undefined; upgrade: string | undefined }[] = [];
+  let seen: Seen[];
 
   before(async () => {
-    app = await startServer((req, res) => {
-      // Node hands an upgrade request nobody accepts to this handler, as nchan's apps get it.
-      seen.push({ url: req.url ?? '', accept: req.headers.accept, upgrade: req.headers.upgrade });
-      const [path = ''] = (req.url ?? '').split('?');
-      const id = path.split('/').pop() ?? '';
-      const target =
-        id === 'missing' ? '/internal/nowhere'
-        : id === 'public' ? '/events/1'
-        : path.startsWith('/events-q/') ? `/internal/sub/room-${id}?tag=x`
-        : path.startsWith('/events-locked/') ? `/internal/locked/room-${id}`
-        : `/internal/sub/room-${id}`;
-      res.writeHead(200, { 'x-accel-redirect': target, 'content-type': 'text/plain' });
-      res.end(`secret: room-${id}`);
-    });
-    gw = await startGateway(config(app.url), {
-      listen: { proxy: [{ host: '127.0.0.1', port: 0 }], admin: [{ host: '127.0.0.1', port: 0 }], internal: [{ host: '127.0.0.1', port: 0 }], status: [] },
-    });
-    internal = `http://${gw.gateway.addresses.internal[0]}`;
+    ({ gw, app, internal, seen } = await startRedirectSetup());
   });
   after(async () => {
     await gw.close();
@@ -139,26 +157,10 @@ describe('X-Accel-Redirect on a WebSocket upgrade', () => {
   let gw: TestGateway;
   let app: TestServer;
   let internal: string;
-  const seen: { url: string; upgrade: string | undefined; key: string | undefined }[] = [];
+  let seen: Seen[];
 
   before(async () => {
-    // The app answers the upgrade request's proxied GET like any other: 200 + X-Accel-Redirect.
-    app = await startServer((req, res) => {
-      seen.push({ url: req.url ?? '', upgrade: req.headers.upgrade, key: req.headers['sec-websocket-key'] as string | undefined });
-      const [path = ''] = (req.url ?? '').split('?');
-      const id = path.split('/').pop() ?? '';
-      const target =
-        id === 'missing' ? '/internal/nowhere'
-        : path.startsWith('/events-q/') ? `/internal/sub/room-${id}?tag=x`
-        : path.startsWith('/events-locked/') ? `/internal/locked/room-${id}`
-        : `/internal/sub/room-${id}`;
-      res.writeHead(200, { 'x-accel-redirect': target, 'x-accel-buffering': 'no', 'content-type': 'text/plain' });
-      res.end(`secret: room-${id}`);
-    });
-    gw = await startGateway(config(app.url), {
-      listen: { proxy: [{ host: '127.0.0.1', port: 0 }], admin: [{ host: '127.0.0.1', port: 0 }], internal: [{ host: '127.0.0.1', port: 0 }], status: [] },
-    });
-    internal = `http://${gw.gateway.addresses.internal[0]}`;
+    ({ gw, app, internal, seen } = await startRedirectSetup());
   });
   after(async () => {
     await gw.close();
