@@ -9,7 +9,7 @@ import { startGateway } from '../helpers/gateway.ts';
 import { closedPort } from '../helpers/hook-server.ts';
 import { NCHAN_PATHS, requireNchan } from '../helpers/nchan.ts';
 import type { Target } from './observe.ts';
-import { HOOK_SCENARIOS, PUB_AUTHORIZE_CODES, startHookApp, type HookObservation, type HookScenarioName, type PublishObservation } from './observe-hooks.ts';
+import { HOOK_SCENARIOS, startHookApp, type HookObservation, type HookScenarioName, type PublishObservation } from './observe-hooks.ts';
 
 /** The hook locations, added to the nchan server of test/helpers/nchan.ts. */
 const nchanLocations = (app: number, down: number) => `
@@ -104,12 +104,6 @@ const SLUICE_EXPECTED: { [N in HookScenarioName]?: (nchan: HookObservation<N>) =
   // that does not answer is 502 (connection failed) or 504 (past upstream_timeout), as for the
   // authorize hook, where nchan says 500 for both.
   upstreamNoAnswer: () => ({ drop: refused(502), hang: refused(504) }),
-  // KNOWN DIFFERENCE (src/plugins/pubsub/authorize.ts): a refused publisher gets the authorize
-  // hook's own answer, as subscribers do on both; nchan turns every refusal into 403.
-  publisherAuthorize: (nchan) => ({
-    ...nchan,
-    publishes: Object.fromEntries(PUB_AUTHORIZE_CODES.map((code) => [code, code >= 300 ? refused(code) : nchan.publishes[code]!])),
-  }),
   // KNOWN DIFFERENCE (src/gateway/accel-redirect.ts): Sluice keeps the client's last_event_id
   // across the redirect, so the subscriber resumes after m1.
   accelRedirectWebSocket: (nchan) => ({ ...nchan, resumeFrames: ['m2', 'm3'] }),

@@ -151,16 +151,14 @@ routes:
     assert.equal(await messages('news'), 1);
   });
 
-  test('a non-2xx authorize answer goes back to the publisher as it is (status, headers, body) for publish, info and delete', async () => {
+  test('a non-2xx authorize answer is 403 for publish, info and delete, whatever the hook said (as nchan)', async () => {
     const upstreamCalls = hooks.callsTo('/upstream').length;
-    for (const [user, status] of [['mallory', 403], ['trudy', 406]] as const) {
+    for (const user of ['mallory', 'trudy'] as const) {
       for (const method of ['POST', 'GET', 'DELETE'] as const) {
         const res = await request(`${gw.proxyUrl}/guarded/news`, { method, ...(method === 'POST' ? { body: 'spam' } : {}), headers: { 'x-user': user, 'x-action': 'keep' } });
-        assert.equal(res.statusCode, status, `${user} ${method}`);
-        assert.equal(res.headers['x-denied-by'], 'hook');
-        assert.equal(res.headers['www-authenticate'], 'Bearer realm="chat"');
-        assert.equal(res.headers['content-type'], 'text/plain');
-        assert.equal(await res.body.text(), `${user} may not come in`);
+        assert.equal(res.statusCode, 403, `${user} ${method}`);
+        assert.equal(res.headers['x-denied-by'], undefined, 'the hook\'s answer is not relayed to publishers');
+        assert.equal(((await res.body.json()) as { message: string }).message, 'Forbidden');
       }
     }
     assert.equal(hooks.callsTo('/upstream').length, upstreamCalls, 'a refused message never reaches the upstream hook');

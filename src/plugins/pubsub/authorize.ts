@@ -20,11 +20,17 @@ export function authorizeHook(config: { readonly authorize_url?: string; readonl
 }
 
 /**
- * Asks the hook. True on a 2xx answer; otherwise the request's answer is already set and the
- * caller returns: the hook's own status, headers and body (nchan relays them to subscribers),
- * 502 when the hook cannot be reached, 504 past its deadline.
+ * What a refused request gets, as in nchan: a subscriber the hook's own status, headers and body;
+ * a publisher 403 whatever the hook said.
  */
-export async function authorizeRequest(kong: Pdk, hook: AuthorizeHook, headers: HookHeaders, plugin: string): Promise<boolean> {
+export type Refusal = 'relay' | 'forbidden';
+
+/**
+ * Asks the hook. True on a 2xx answer; otherwise the request's answer is already set and the
+ * caller returns: the refusal (see `Refusal`), 502 when the hook cannot be reached, 504 past
+ * its deadline.
+ */
+export async function authorizeRequest(kong: Pdk, hook: AuthorizeHook, headers: HookHeaders, plugin: string, refusal: Refusal): Promise<boolean> {
   const result = await callHook({ url: hook.url, method: 'GET', headers, timeoutMs: hook.timeoutMs });
   if (result.kind === 'timeout') {
     kong.response.error(504, 'The authorize request timed out');
@@ -36,6 +42,7 @@ export async function authorizeRequest(kong: Pdk, hook: AuthorizeHook, headers: 
     return false;
   }
   if (isSuccess(result.status)) return true;
-  kong.response.exit(result.status, result.body, relayableHeaders(result.headers));
+  if (refusal === 'forbidden') kong.response.error(403, 'Forbidden');
+  else kong.response.exit(result.status, result.body, relayableHeaders(result.headers));
   return false;
 }

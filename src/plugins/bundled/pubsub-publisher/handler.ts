@@ -49,7 +49,7 @@ export async function access(kong: Pdk, conf: Compiled): Promise<void> {
   const authorize = method === 'OPTIONS' ? undefined : conf.authorize;
   const upstream = method === 'POST' || method === 'PUT' ? conf.upstream : undefined;
   const headers = authorize || upstream ? hookRequestHeaders(kong.request.getHeaders(), { originalUri: originalUri(kong), channels: ids, extra: { 'x-publisher-type': 'http' } }) : undefined;
-  if (authorize && headers && !(await authorizeRequest(kong, authorize, headers, 'pubsub-publisher'))) return;
+  if (authorize && headers && !(await authorizeRequest(kong, authorize, headers, 'pubsub-publisher', 'forbidden'))) return;
   if (upstream && headers) {
     const onDown = (error: Error) => kong.log.warn('pubsub-publisher: upstream request failed', { url: upstream.url, error: error.message });
     const hook = { hub: conf.hub, ...upstream, maxBodySize: conf.maxBodySize, ids, headers, onDown };

@@ -80,7 +80,7 @@ export async function access(kong: Pdk, conf: Compiled): Promise<void> {
     authorize || presence
       ? hookRequestHeaders(kong.request.getHeaders(), { originalUri: originalUri(kong), channels: ids, extra: { 'x-subscriber-type': name } })
       : undefined;
-  if (authorize && headers && !(await authorizeRequest(kong, authorize, headers, 'pubsub-subscriber'))) return;
+  if (authorize && headers && !(await authorizeRequest(kong, authorize, headers, 'pubsub-subscriber', 'relay'))) return;
   const transport = TRANSPORTS[name];
   const options = withExpiry(conf.options, kong.ctx.shared.jwt_claims);
   kong.response.terminate({
