@@ -1,7 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
+import { Type } from '@sinclair/typebox';
 import { FormData, request } from 'undici';
+import { definePlugin } from '../../src/plugins/contract.ts';
+import { createBundledRegistry } from '../../src/plugins/registry.ts';
 import { admin } from '../helpers/admin.ts';
 import { startGateway, useEchoGateway } from '../helpers/gateway.ts';
 
@@ -145,6 +148,39 @@ describe('Admin API: body size limit', () => {
       assert.equal(gw.gateway.current.snapshot.hash, before);
       const small = await admin(gw.adminUrl, '/config', { body: yaml('http://127.0.0.1:9', '/fits'), contentType: 'text/yaml' });
       assert.equal(small.status, 201, 'the listener still serves after refusing');
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+/** Validates any config, but its compile step refuses `reject: true` (as a plugin may at reload). */
+const picky = definePlugin<{ reject: boolean }, { reject: boolean }>({
+  name: 'picky',
+  schema: Type.Object({ reject: Type.Boolean({ default: false }) }, { additionalProperties: false }),
+  handler: {
+    PRIORITY: 1,
+    VERSION: '1.0.0',
+    compile(conf) {
+      if (conf.reject) throw new Error('picky refuses this config');
+      return conf;
+    },
+  },
+});
+
+describe('Admin API: a plugin refusing the new config', () => {
+  test('is a 400 with its message, and the running config stays', async () => {
+    const registry = createBundledRegistry();
+    registry.register(picky);
+    const gw = await startGateway(yaml('http://127.0.0.1:9', '/before'), { registry });
+    try {
+      const before = gw.gateway.current;
+      const text = `${yaml('http://127.0.0.1:9', '/after')}plugins:\n- name: picky\n  config: {reject: true}\n`;
+      const { status, body } = await admin(gw.adminUrl, '/config', { body: text, contentType: 'text/yaml' });
+      assert.equal(status, 400);
+      assert.equal(body.code, 14);
+      assert.match(String(body.message), /picky refuses this config/);
+      assert.equal(gw.gateway.current, before);
     } finally {
       await gw.close();
     }
