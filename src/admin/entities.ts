@@ -59,8 +59,8 @@ export const ENTITY_KINDS: readonly EntityKind[] = [
     [...s.upstreams.values()].flatMap((u) => u.targets.map((t) => renderTarget(t, at)))),
   kind('certificates', 'certificates', 'certificate', [], {}, (s, at) => [...s.certificates.values()].map((e) => renderCertificate(e, at))),
   kind('snis', 'snis', 'sni', ['name'], { certificate: 'certificates' }, (s, at) => s.snis.map((e) => renderSni(e, at))),
-  // Declarative configs cannot hold CA certificates yet; the collection exists (empty) so
-  // Kong tooling that lists it (decK dump) keeps working.
+  // Declarative configs cannot hold CA certificates yet; the collection exists (empty) as it
+  // does in Kong, so clients that list every core entity do not trip over a 404.
   kind('ca_certificates', 'ca_certificates', 'ca_certificate', [], {}, () => []),
   kind('key-auths', 'keyauth_credentials', 'keyauth_credential', ['key'], toConsumer, credentials('keyauth_credentials')),
   kind('jwts', 'jwt_secrets', 'jwt_secret', ['key'], toConsumer, credentials('jwt_secrets')),
