@@ -69,8 +69,9 @@ function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('end', () => {
       if (!failed) resolve(Buffer.concat(chunks));
     });
-    req.on('error', (error) => {
-      if (!failed) reject(error);
+    // The client went away mid-body: nobody is left to answer, but the endpoint must not run.
+    req.on('error', (cause) => {
+      if (!failed) reject(new AdminError('BAD_BODY', { message: 'The request body could not be read', cause }));
     });
   });
 }

@@ -59,14 +59,17 @@ function tagFilter(raw: string): (entity: KongEntity) => boolean {
   };
 }
 
-/** The token is base64 of `[position]`, as Kong's are base64 of JSON; clients must not rely on it. */
+/**
+ * The token is base64url of `[position]` (Kong's are base64 of JSON too); url-safe so a token
+ * pasted into a query string unescaped still works. Clients must treat it as opaque.
+ */
 export function encodeOffset(position: number): string {
-  return Buffer.from(JSON.stringify([position])).toString('base64');
+  return Buffer.from(JSON.stringify([position])).toString('base64url');
 }
 
 export function decodeOffset(token: string): number {
   const invalid = (reason: string) => new AdminError('INVALID_OFFSET', { message: `'${token}' is not a valid offset: ${reason}` });
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(token) || token.length % 4 !== 0) throw invalid('bad base64 encoding');
+  if (!/^[A-Za-z0-9_-]+$/.test(token)) throw invalid('bad base64 encoding');
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));

@@ -81,7 +81,7 @@ describe('Admin API: POST /config', () => {
   test('an invalid config is Kong\'s code 14 with fields; the running config stays', async () => {
     assert.equal((await admin(ctx.gw.adminUrl, '/config', { body: yaml(ctx.echo.url, '/kept'), contentType: 'text/yaml' })).status, 201);
     const before = hash();
-    const bad = `_format_version: "3.0"\nservices:\n- name: app\n  url: ${ctx.echo.url}\n  retries: many\n  routes:\n  - name: r\n    paths: [/new]\n    plugins:\n    - name: no-such-plugin\n`;
+    const bad = `_format_version: "3.0"\nservices:\n- name: app\n  url: ${ctx.echo.url}\n  retries: many\n  colour: blue\n  routes:\n  - name: r\n    paths: [/new]\n    plugins:\n    - name: no-such-plugin\n`;
     const { status, body } = await admin(ctx.gw.adminUrl, '/config', { body: bad, contentType: 'text/yaml' });
     assert.equal(status, 400);
     assert.equal(body.code, 14);
@@ -89,6 +89,7 @@ describe('Admin API: POST /config', () => {
     assert.match(String(body.message), /^declarative config is invalid: config:5:\d+: services\[0\]\.retries/);
     const services = (body.fields as { services: Body[] }).services;
     assert.match(String(services[0]!.retries), /integer/);
+    assert.equal(services[0]!.colour, "unknown field 'colour'");
     const plugin = ((services[0]!.routes as Body[])[0]!.plugins as Body[])[0]!;
     assert.match(JSON.stringify(plugin), /no-such-plugin/);
     assert.equal(hash(), before);
@@ -122,8 +123,10 @@ describe('Admin API: POST /config', () => {
     assert.match(String(broken.body.message), /^failed parsing declarative configuration: /);
     const empty = await admin(ctx.gw.adminUrl, '/config', { method: 'POST' });
     assert.deepEqual([empty.status, empty.body], [400, { message: 'expected a declarative configuration' }]);
-    const noConfig = await admin(ctx.gw.adminUrl, '/config', { body: { hello: 'world' } });
-    assert.deepEqual([noConfig.status, noConfig.body], [400, { message: 'expected a declarative configuration' }]);
+    for (const body of [{ hello: 'world' }, { config: 42 }, ['_format_version'], 'null']) {
+      const noConfig = await admin(ctx.gw.adminUrl, '/config', { body, contentType: 'application/json' });
+      assert.deepEqual([noConfig.status, noConfig.body], [400, { message: 'expected a declarative configuration' }], JSON.stringify(body));
+    }
     const json = await admin(ctx.gw.adminUrl, '/config', { body: '{"_format_version": "3.0",', contentType: 'application/json' });
     assert.deepEqual([json.status, json.body], [400, { message: 'Cannot parse JSON body' }]);
   });
