@@ -48,9 +48,21 @@ function kindRoutes(kind: EntityKind): AdminRoute[] {
   const one = `${base}/:id`;
   const routes: AdminRoute[] = [
     { method: 'GET', pattern: base, handler: (req) => ok(paginate(entitiesOf(req.state.snapshot, kind.path), req.query, req.path)) },
-    { method: 'POST', pattern: base, handler: () => Promise.reject(unsupported('create', kind)) },
+    {
+      method: 'POST',
+      pattern: base,
+      handler: () => {
+        throw unsupported('create', kind);
+      },
+    },
     { method: 'GET', pattern: one, handler: (req) => ok(mustFind(req, kind.path, param(req, 'id'))) },
-    { method: 'PUT', pattern: one, handler: (req) => Promise.reject(unsupported('create or update', kind, param(req, 'id'))) },
+    {
+      method: 'PUT',
+      pattern: one,
+      handler: (req) => {
+        throw unsupported('create or update', kind, param(req, 'id'));
+      },
+    },
     {
       method: 'PATCH',
       pattern: one,
