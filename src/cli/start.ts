@@ -53,6 +53,7 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
       realIpRecursive: settings.real_ip_recursive,
       maxHeaderSize: settings.max_header_size,
       clientMaxBodySize: settings.client_max_body_size,
+      adminMaxBodySize: settings.admin_max_body_size,
       drainTimeoutMs: settings.drain_timeout * 1000,
       logger,
     });
