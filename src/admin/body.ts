@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { readBoundedBody } from '../http/read-body.ts';
 import { AdminError } from './errors.ts';
 
 /**
@@ -45,34 +46,10 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Req
 
 /** The body bytes; over `limit` (0 = none) it is a 413 before or while reading. */
 function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  const tooLarge = () => new AdminError('BODY_TOO_LARGE', { message: `Request size limit exceeded: the Admin API accepts bodies up to ${limit} bytes` });
-  if (limit > 0 && declared > limit) {
-    req.resume();
-    return Promise.reject(tooLarge());
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let seen = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      seen += chunk.length;
-      if (limit > 0 && seen > limit) {
-        failed = true;
-        chunks.length = 0;
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks));
-    });
+  return readBoundedBody(req, limit, {
+    tooLarge: () => new AdminError('BODY_TOO_LARGE', { message: `Request size limit exceeded: the Admin API accepts bodies up to ${limit} bytes` }),
     // The client went away mid-body: nobody is left to answer, but the endpoint must not run.
-    req.on('error', (cause) => {
-      if (!failed) reject(new AdminError('BAD_BODY', { message: 'The request body could not be read', cause }));
-    });
+    unreadable: (cause) => new AdminError('BAD_BODY', { message: 'The request body could not be read', cause }),
   });
 }
 
