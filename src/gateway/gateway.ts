@@ -166,16 +166,23 @@ export class Gateway {
     };
     for (const name of ['proxy', 'internal', 'admin', 'status'] as const) {
       for (const address of this.options.listen[name]) {
-        const server = this.createHttpServer(handlers[name].request, handlers[name].upgrade);
+        const server = this.createHttpServer(handlers[name].request, handlers[name].upgrade, this.bodyLimitOf(name));
         const bound = await listen(server, name, address);
         this.servers.push({ name, server, address: bound });
       }
     }
   }
 
+  /** The body size a listener accepts (0 = any), for answering `Expect: 100-continue`. */
+  private bodyLimitOf(name: ListenerName): number {
+    if (name === 'admin') return this.options.adminMaxBodySize ?? DEFAULT_ADMIN_MAX_BODY_SIZE;
+    return name === 'status' ? 0 : this.options.clientMaxBodySize;
+  }
+
   private createHttpServer(
     onRequest: (req: IncomingMessage, res: ServerResponse) => void,
-    onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void,
+    onUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined,
+    bodyLimit: number,
   ): Server {
     const server = createServer(
       {
@@ -194,6 +201,13 @@ export class Gateway {
     server.on('connection', (socket: Duplex) => {
       this.connections++;
       socket.once('close', () => this.connections--);
+    });
+    // `Expect: 100-continue` with a Content-Length over the limit: the 413 goes out without a
+    // `100 Continue`, so the client never sends the body (Node would invite it unconditionally).
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      const declared = Number(req.headers['content-length']);
+      if (!(bodyLimit > 0 && declared > bodyLimit)) res.writeContinue();
+      onRequest(req, res);
     });
     if (onUpgrade) server.on('upgrade', onUpgrade);
     else server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => writeErrorToSocket(socket, 'BAD_REQUEST'));
