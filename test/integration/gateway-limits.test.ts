@@ -60,7 +60,7 @@ describe('request limits and malformed requests', () => {
     assert.equal(invite.toString('latin1'), 'HTTP/1.1 100 Continue\r\n\r\n');
     let answer = '';
     within.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
-    within.end('hello');
+    within.write('hello');
     await once(within, 'close');
     assert.match(answer, /^HTTP\/1\.1 200 /);
   });
