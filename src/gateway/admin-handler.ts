@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { VERSION } from '../version.ts';
 import type { Hub, HubCounters } from '../pubsub/hub.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
+import { serveMetrics } from '../observability/metrics-endpoint.ts';
 import type { RuntimeState } from './state.ts';
 
 export interface AdminDeps {
@@ -9,6 +11,8 @@ export interface AdminDeps {
   readonly getState: () => RuntimeState;
   readonly connections: () => number;
   readonly hub: Hub;
+  /** Undefined when metrics are off (`/metrics` then answers 404). */
+  readonly metrics: GatewayMetrics | undefined;
 }
 
 /**
@@ -18,6 +22,7 @@ export interface AdminDeps {
 export function createAdminHandler(deps: AdminDeps) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics') return serveMetrics(req, res, deps.metrics);
     if (req.method === 'GET' && path === '/') {
       return json(res, 200, { version: VERSION, tagline: 'Welcome to sluice', node_id: deps.nodeId, hostname: hostname() });
     }
