@@ -166,6 +166,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let ctx: RequestContext | undefined;
+    const socket = req.socket;
     try {
       try {
         if (deps.isStopping()) res.setHeader('connection', 'close');
@@ -177,7 +178,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       }
       await serve(ctx, 0);
     } finally {
-      deps.observer?.done(ctx, req, res, false);
+      deps.observer?.done(ctx, req, res, socket, false);
     }
   }
 
@@ -302,7 +303,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     try {
       await upgrade(req, res, socket, head, (created) => (ctx = created));
     } finally {
-      deps.observer?.done(ctx, req, res, true);
+      deps.observer?.done(ctx, req, res, socket, true);
     }
   }
 

@@ -6,11 +6,12 @@
  * ```ts
  * const observer = createRequestObserver({ metrics, logger, accessLog: true });
  * // in the handler, once the response is over (finished, failed or abandoned):
- * observer?.done(ctx, req, res, false);
+ * observer?.done(ctx, req, res, socketOnArrival, false);
  * ```
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { RequestContext } from '../gateway/context.ts';
 import type { Logger } from './logger.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -39,7 +40,7 @@ interface Counted {
 export class RequestObserver {
   private readonly metrics: GatewayMetrics | undefined;
   private readonly log: Logger | undefined;
-  private readonly counted = new WeakMap<Socket, Counted>();
+  private readonly counted = new WeakMap<Duplex, Counted>();
 
   constructor(options: ObserverOptions) {
     this.metrics = options.metrics;
@@ -50,13 +51,12 @@ export class RequestObserver {
    * The request is over. `ctx` is undefined when the request failed before it was parsed (a bad
    * path). An upgrade whose socket was handed over without an HTTP answer counts as 101.
    */
-  done(ctx: RequestContext | undefined, req: IncomingMessage, res: ServerResponse, upgrade: boolean): void {
+  done(ctx: RequestContext | undefined, req: IncomingMessage, res: ServerResponse, socket: Duplex, upgrade: boolean): void {
     const status = res.headersSent ? res.statusCode : upgrade ? 101 : CLIENT_CLOSED;
     const latency = ctx === undefined ? 0 : performance.now() - ctx.startedAt;
     // The connection's bytes since the previous request on it: exact over a connection's life.
-    const socket = req.socket;
-    const read = socket.bytesRead;
-    const written = socket.bytesWritten;
+    // (`socket` was taken when the request arrived: `req.socket` may be gone by now.)
+    const { bytesRead: read = 0, bytesWritten: written = 0 } = socket as Partial<Socket>;
     let last = this.counted.get(socket);
     if (last === undefined) this.counted.set(socket, (last = { read: 0, written: 0 }));
     const bytesIn = read - last.read;
@@ -92,7 +92,7 @@ export class RequestObserver {
           upstream_latency_ms: ctx?.upstreamLatencyMs === undefined ? undefined : round(ctx.upstreamLatencyMs),
           bytes_in: bytesIn,
           bytes_out: bytesOut,
-          client_ip: ctx?.clientIp ?? socket.remoteAddress,
+          client_ip: ctx?.clientIp ?? (socket as Partial<Socket>).remoteAddress,
         },
         'request',
       );
