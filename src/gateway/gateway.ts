@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Snapshot } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import { GatewayMetrics } from '../observability/metrics.ts';
+import { createRequestObserver } from '../observability/request-observer.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import { createHub, createMemoryEngine, type Engine, type Hub } from '../pubsub/index.ts';
 import { createInternalPubsubHandler, type InternalPubsubHandler } from '../pubsub/publisher/index.ts';
@@ -39,6 +41,12 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** How often a target taken out by passive health checks is probed. */
   readonly probeIntervalMs?: number;
+  /** Prometheus metrics on the admin listener's `/metrics` (default on). */
+  readonly metrics?: boolean;
+  /** Kong's `per_consumer`: label subscriber gauges with the consumer (default off). */
+  readonly metricsPerConsumer?: boolean;
+  /** One log line per request and per stream open/close (default on). */
+  readonly accessLog?: boolean;
 }
 
 /**
@@ -62,6 +70,8 @@ export class Gateway {
   private readonly engine: Engine;
   readonly hub: Hub;
   private publisher: InternalPubsubHandler | undefined;
+  /** This gateway's own registry; undefined when metrics are off. */
+  readonly metrics: GatewayMetrics | undefined;
   private stopping: Promise<void> | undefined;
   private connections = 0;
 
@@ -70,6 +80,7 @@ export class Gateway {
     this.hub = createHub({ engine: this.engine });
     this.state = buildRuntimeState(options.snapshot, options.registry, options.logger, this.hub);
     this.hub.setPolicies(this.state.channelPolicies);
+    this.metrics = options.metrics === false ? undefined : new GatewayMetrics({ hub: this.hub, connections: () => this.connections, perConsumer: options.metricsPerConsumer ?? false });
     this.upstream = createUpstreamClient(options.probeIntervalMs === undefined ? {} : { probeIntervalMs: options.probeIntervalMs });
   }
 
@@ -100,10 +111,18 @@ export class Gateway {
 
   /**
    * Swaps in a new config. Requests in flight finish on the state they started with. Throws
-   * (keeping the old config) when a plugin cannot compile the new one.
+   * (keeping the old config) when a plugin cannot compile the new one. Counted in
+   * `sluice_config_reloads_total`; a caller whose config fails before it gets here (a file
+   * that does not parse) counts it with `gateway.metrics?.configReload('failed')`.
    */
   reload(snapshot: Snapshot): void {
-    this.state = buildRuntimeState(snapshot, this.options.registry, this.options.logger, this.hub);
+    try {
+      this.state = buildRuntimeState(snapshot, this.options.registry, this.options.logger, this.hub);
+    } catch (error) {
+      this.metrics?.configReload('failed');
+      throw error;
+    }
+    this.metrics?.configReload('ok');
     this.hub.setPolicies(this.state.channelPolicies);
     this.upstream.retainUpstreams([...snapshot.upstreams.values()].map((upstream) => upstream.id));
   }
@@ -141,6 +160,7 @@ export class Gateway {
       clientMaxBodySize: this.options.clientMaxBodySize,
       logger,
       isStopping: () => this.isStopping,
+      observer: createRequestObserver({ metrics: this.metrics, logger, accessLog: this.options.accessLog ?? true }),
       trackUpgrade: (socket) => {
         this.upgraded.add(socket);
         socket.once('close', () => this.upgraded.delete(socket));
@@ -155,6 +175,7 @@ export class Gateway {
       reload: (snapshot) => this.reload(snapshot),
       logger,
       maxBodySize: this.options.adminMaxBodySize ?? DEFAULT_ADMIN_MAX_BODY_SIZE,
+      metrics: this.metrics,
     });
     this.publisher = createInternalPubsubHandler({ hub: this.hub, ...(this.options.clientMaxBodySize > 0 ? { maxBodySize: this.options.clientMaxBodySize } : {}) });
     const internal = createInternalHandler(this.options.internalAccess, this.publisher);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Consumer, Credential, Route, Service } from '../../config/types.ts';
+import type { StreamTracker } from '../../observability/stream-tracker.ts';
 import type { UriCaptures } from '../../router/types.ts';
 import type { PluginPhase } from '../contract.ts';
 
@@ -138,6 +139,11 @@ export interface TerminatorExchange {
   readonly requestId: string;
   /** Writes the response head after the route's plugins ran header_filter on it. */
   writeHead(status: number, headers: Record<string, string | string[]>): Promise<void>;
+  /**
+   * Metrics and log lines for a subscriber stream (`transport` as nchan names it); absent when
+   * metrics and the access log are both off.
+   */
+  trackStream?(transport: string, channels: readonly string[]): StreamTracker;
 }
 
 /** Answers a request after the plugin chain let it through (instead of the proxy). */

@@ -85,8 +85,10 @@ export async function access(kong: Pdk, conf: Compiled): Promise<void> {
   const options = withExpiry(conf.options, kong.ctx.shared.jwt_claims);
   kong.response.terminate({
     handle: (exchange) => {
-      const subscriber: SubscriberExchange = { ...exchange, channels: ids, hub: conf.hub, options };
-      return presence && headers ? serveWithPresence(conf, transport, subscriber, headers) : transport.serve(subscriber);
+      const tracker = exchange.trackStream?.(name, ids);
+      const subscriber: SubscriberExchange = { ...exchange, channels: ids, hub: tracker ? tracker.hub(conf.hub) : conf.hub, options };
+      const serving = presence && headers ? serveWithPresence(conf, transport, subscriber, headers) : transport.serve(subscriber);
+      return tracker ? serving.finally(() => tracker.finish(exchange.res)) : serving;
     },
   });
 }
