@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { VERSION } from '../version.ts';
 import type { Hub, HubCounters } from '../pubsub/hub.ts';
 import type { RuntimeState } from './state.ts';
+import { handleChannels } from '../admin/channels.ts';
 
 export interface AdminDeps {
   readonly nodeId: string;
@@ -17,7 +18,8 @@ export interface AdminDeps {
  */
 export function createAdminHandler(deps: AdminDeps) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (handleChannels(req, res, path, { hub: deps.hub, consumers: () => deps.getState().snapshot.consumers })) return;
     if (req.method === 'GET' && path === '/') {
       return json(res, 200, { version: VERSION, tagline: 'Welcome to sluice', node_id: deps.nodeId, hostname: hostname() });
     }
