@@ -3,6 +3,7 @@ import { SETTINGS, SettingsError, resolveSettings, type SettingName } from '../c
 import { loadPlugins, PluginLoadError } from '../plugins/load-plugins.ts';
 import { VERSION } from '../version.ts';
 import { runConfigCheck } from './config-check.ts';
+import { addOperatorCommands } from './operator-commands.ts';
 import { runStart } from './start.ts';
 import { runVersion } from './version.ts';
 
@@ -66,6 +67,8 @@ function buildProgram(setExitCode: (code: number) => void): Command {
         setExitCode(1);
       }
     });
+
+  addOperatorCommands(program, config, { out, err }, setExitCode);
 
   program
     .command('version')
