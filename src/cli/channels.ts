@@ -24,13 +24,21 @@ interface Page {
 }
 
 /** Largest page the Admin API serves: fewest round trips. */
-const PAGE_SIZE = 1000;
+export const MAX_PAGE_SIZE = 1000;
 /** A walk that never ends is a broken server, not a big node. */
 const MAX_PAGES = 100_000;
 
-export async function fetchAllChannels(endpoint: Endpoint, prefix: string): Promise<ChannelRow[]> {
+/** `--page-size`: an integer 1..1000. */
+export function parsePageSize(value: string | undefined): number {
+  if (value === undefined) return MAX_PAGE_SIZE;
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= MAX_PAGE_SIZE)) throw new CliError(`--page-size must be an integer between 1 and ${MAX_PAGE_SIZE}, not '${value}'`);
+  return n;
+}
+
+export async function fetchAllChannels(endpoint: Endpoint, prefix: string, pageSize = MAX_PAGE_SIZE): Promise<ChannelRow[]> {
   const rows: ChannelRow[] = [];
-  const query = new URLSearchParams({ size: String(PAGE_SIZE) });
+  const query = new URLSearchParams({ size: String(pageSize) });
   if (prefix !== '') query.set('prefix', prefix);
   let path: string | null = `/channels?${query.toString()}`;
   for (let pages = 0; path !== null; pages++) {
@@ -65,8 +73,14 @@ export function formatChannelTable(rows: readonly ChannelRow[]): string[] {
   return [line(header), ...cells.map(line)];
 }
 
-export async function runChannels(endpoint: Endpoint, prefix: string, options: { readonly json?: boolean }, out: (line: string) => void): Promise<number> {
-  const rows = await fetchAllChannels(endpoint, prefix);
+export interface ChannelsOptions {
+  readonly json?: boolean;
+  /** Channels per Admin API request (default 1000). */
+  readonly pageSize?: string;
+}
+
+export async function runChannels(endpoint: Endpoint, prefix: string, options: ChannelsOptions, out: (line: string) => void): Promise<number> {
+  const rows = await fetchAllChannels(endpoint, prefix, parsePageSize(options.pageSize));
   if (options.json === true) out(JSON.stringify(rows, null, 2));
   else if (rows.length === 0) out(prefix === '' ? 'no channels' : `no channels with prefix '${prefix}'`);
   else for (const line of formatChannelTable(rows)) out(line);

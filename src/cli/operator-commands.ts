@@ -9,10 +9,8 @@
  */
 import type { Command } from 'commander';
 import { resolveSettings, SettingsError } from '../config/settings.ts';
-import { loadPlugins, PluginLoadError } from '../plugins/load-plugins.ts';
 import { CliError } from './api-client.ts';
-import { runChannels } from './channels.ts';
-import { runConfigDiff } from './config-diff.ts';
+import { runChannels, type ChannelsOptions } from './channels.ts';
 import { adminEndpoint, internalEndpoint, type EndpointOptions } from './endpoints.ts';
 import { runPublish, type PublishOptions } from './publish.ts';
 import { runStatus } from './status.ts';
@@ -22,12 +20,16 @@ export interface CliIo {
   readonly err: (line: string) => void;
 }
 
+/** Errors that are the user's to fix: one line, exit 1. (PluginLoadError by name: its module loads lazily.) */
+const isUserError = (error: unknown): error is Error =>
+  error instanceof CliError || error instanceof SettingsError || (error instanceof Error && error.name === 'PluginLoadError');
+
 /** Runs a command body: CliError, SettingsError and PluginLoadError become `sluice: <message>` and exit 1. */
 async function guarded(io: CliIo, setExitCode: (code: number) => void, body: () => Promise<number>): Promise<void> {
   try {
     setExitCode(await body());
   } catch (error) {
-    if (!(error instanceof CliError || error instanceof SettingsError || error instanceof PluginLoadError)) throw error;
+    if (!isUserError(error)) throw error;
     io.err(`sluice: ${error.message}`);
     setExitCode(1);
   }
@@ -66,7 +68,8 @@ export function addOperatorCommands(program: Command, config: Command, io: CliIo
     .option(...ADMIN_FLAG)
     .option(...SETTINGS_FLAG)
     .option('--json', 'print a JSON array instead of a table')
-    .action((prefix: string, options: EndpointOptions & { json?: boolean }) =>
+    .option('--page-size <n>', 'channels per admin API request, 1..1000', '1000')
+    .action((prefix: string, options: EndpointOptions & ChannelsOptions) =>
       guarded(io, setExitCode, () => runChannels(adminEndpoint(options), prefix, options, io.out)),
     );
 
@@ -81,6 +84,8 @@ export function addOperatorCommands(program: Command, config: Command, io: CliIo
       guarded(io, setExitCode, async () => {
         const flags = { ...(options.plugins ? { plugins: options.plugins } : {}), ...(options.pluginsPath ? { plugins_path: options.pluginsPath } : {}) };
         const settings = resolveSettings({ env: process.env, flags });
+        // Loaded here, not at start-up: the other commands never need the loader or the plugins.
+        const [{ loadPlugins }, { runConfigDiff }] = await Promise.all([import('../plugins/load-plugins.ts'), import('./config-diff.ts')]);
         const registry = await loadPlugins(settings.plugins, settings.plugins_path);
         return runConfigDiff([before, after], io, registry);
       }),
