@@ -1,33 +1,23 @@
 /**
- * The Admin API's pub/sub endpoints:
+ * The Admin API's channel endpoints (route table entries, see `routes.ts`):
  *
  * - `GET /channels[?prefix=&size=&offset=]`: Kong's envelope `{data, next, offset?}`, each item
  *   `{id, messages, subscribers, last_message_id, requested}` (the publisher's channel info);
  *   `meta/` channels only when `prefix` starts with `meta`;
- * - `GET /channels/{id}`: one channel, 404 when it does not exist; `{id}` is URL-encoded and may
- *   contain `/` (raw or as `%2F`);
+ * - `GET /channels/{id}`: one channel, 404 when it does not exist; `{id}` is URL-encoded (a `/`
+ *   in it is `%2F`);
  * - `DELETE /channels/{id}`: deletes it, closing its subscribers as the publisher's DELETE does
  *   (410 on every transport), and answers 200 with the channel as it was (so `subscribers` says
- *   how many were closed), 404 when it does not exist;
- * - `/consumers/{username or id}/streams`: see `consumer-streams.ts`.
+ *   how many were closed), 404 when it does not exist.
  *
  * @example
- *   // in the admin listener's request handler:
- *   if (handleChannels(req, res, path, { hub, consumers: () => state.snapshot.consumers })) return;
+ *   curl -s 'localhost:8001/channels?prefix=chat:&size=2'
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Consumer } from '../config/types.ts';
 import type { ChannelInfo, Hub } from '../pubsub/index.ts';
 import { formatMessageId } from '../pubsub/index.ts';
 import { nextLink, parseChannelQuery } from './channel-paging.ts';
-import { decodeSegment, discardBody, refuseMethod, sendAdminError, sendHubFailure, sendJson } from './channels-http.ts';
-import { handleConsumerStreams } from './consumer-streams.ts';
-
-export interface ChannelsDeps {
-  readonly hub: Hub;
-  /** The running snapshot's consumers, by id (read per request: reloads swap them). */
-  readonly consumers: () => ReadonlyMap<string, Consumer>;
-}
+import { AdminError } from './errors.ts';
+import type { AdminReply, AdminRoute } from './types.ts';
 
 /** One channel as the Admin API shows it. */
 export interface ChannelItem {
@@ -50,53 +40,21 @@ export function channelItem(id: string, info: ChannelInfo): ChannelItem {
   };
 }
 
-/**
- * Answers the request when `path` (no query string) is one of these endpoints and returns
- * true; returns false, touching nothing, for any other path.
- */
-export function handleChannels(req: IncomingMessage, res: ServerResponse, path: string, deps: ChannelsDeps): boolean {
-  if (path === '/channels') {
-    if (req.method !== 'GET') return refuseMethod(res, 'GET');
-    void listChannels(req, res, deps.hub);
-    return true;
-  }
-  if (path.startsWith('/channels/')) {
-    const id = decodeSegment(path.slice('/channels/'.length));
-    if (id === undefined) {
-      discardBody(res);
-      sendAdminError(res, 'BAD_REQUEST', 'Bad request: malformed percent-encoding in the channel id');
-      return true;
-    }
-    if (id === '') {
-      discardBody(res);
-      sendAdminError(res, 'NOT_FOUND');
-      return true;
-    }
-    if (req.method !== 'GET' && req.method !== 'DELETE') return refuseMethod(res, 'GET, DELETE');
-    void oneChannel(res, deps.hub, id, req.method === 'DELETE');
-    return true;
-  }
-  return handleConsumerStreams(req, res, path, deps);
+async function listChannels(hub: Hub, params: URLSearchParams): Promise<AdminReply> {
+  const query = parseChannelQuery(params);
+  const page = await hub.channels(query.prefix, query.cursor, query.size);
+  const data = page.channels.map((c) => channelItem(c.id, c.info));
+  return { status: 200, body: page.next === null ? { data, next: null } : { data, ...nextLink(query, page.next) } };
 }
 
-async function listChannels(req: IncomingMessage, res: ServerResponse, hub: Hub): Promise<void> {
-  const query = parseChannelQuery(new URL(req.url ?? '/', 'http://admin').searchParams);
-  if ('error' in query) return sendAdminError(res, query.error, query.message);
-  try {
-    const page = await hub.channels(query.prefix, query.cursor, query.size);
-    const data = page.channels.map((c) => channelItem(c.id, c.info));
-    sendJson(res, 200, page.next === null ? { data, next: null } : { data, ...nextLink(query, page.next) });
-  } catch (error) {
-    sendHubFailure(res, error);
-  }
+async function oneChannel(hub: Hub, id: string | undefined, remove: boolean): Promise<AdminReply> {
+  const info = id === undefined || id === '' ? null : remove ? await hub.delete(id) : await hub.info(id);
+  if (info === null || id === undefined) throw new AdminError('NOT_FOUND');
+  return { status: 200, body: channelItem(id, info) };
 }
 
-async function oneChannel(res: ServerResponse, hub: Hub, id: string, remove: boolean): Promise<void> {
-  try {
-    const info = remove ? await hub.delete(id) : await hub.info(id);
-    if (info === null) return sendAdminError(res, 'NOT_FOUND');
-    sendJson(res, 200, channelItem(id, info));
-  } catch (error) {
-    sendHubFailure(res, error);
-  }
-}
+export const channelRoutes: readonly AdminRoute[] = [
+  { method: 'GET', pattern: '/channels', handler: ({ deps, query }) => listChannels(deps.hub, query) },
+  { method: 'GET', pattern: '/channels/:channel', handler: ({ deps, params }) => oneChannel(deps.hub, params.channel, false) },
+  { method: 'DELETE', pattern: '/channels/:channel', handler: ({ deps, params }) => oneChannel(deps.hub, params.channel, true) },
+];

@@ -13,45 +13,37 @@
  * @example
  *   curl -X DELETE localhost:8001/consumers/alice/streams   # {"consumer":"…","closed":3}
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Consumer } from '../config/types.ts';
 import type { Hub } from '../pubsub/index.ts';
-import { decodeSegment, refuseMethod, sendAdminError, sendHubFailure, sendJson } from './channels-http.ts';
-
-const STREAMS_PATH = /^\/consumers\/([^/]+)\/streams\/?$/;
-
-/** Answers `/consumers/{x}/streams` and returns true; false for any other path. */
-export function handleConsumerStreams(
-  req: IncomingMessage,
-  res: ServerResponse,
-  path: string,
-  deps: { readonly hub: Hub; readonly consumers: () => ReadonlyMap<string, Consumer> },
-): boolean {
-  const match = STREAMS_PATH.exec(path);
-  if (match === null) return false;
-  if (req.method !== 'GET' && req.method !== 'DELETE') return refuseMethod(res, 'GET, DELETE');
-  req.resume();
-  const key = decodeSegment(match[1] as string);
-  const id = key === undefined ? undefined : consumerId(key, deps.consumers(), deps.hub);
-  if (id === undefined) {
-    sendAdminError(res, 'NOT_FOUND');
-    return true;
-  }
-  if (req.method === 'GET') {
-    sendJson(res, 200, { consumer: id, open: deps.hub.streamsOf(id) });
-    return true;
-  }
-  deps.hub.revoke(id).then(
-    (closed) => sendJson(res, 200, { consumer: id, closed }),
-    (error: unknown) => sendHubFailure(res, error),
-  );
-  return true;
-}
+import { AdminError } from './errors.ts';
+import type { AdminRequest, AdminRoute } from './types.ts';
 
 /** Kong's lookup (id, then username), or an id that still has open streams after a reload removed it. */
-function consumerId(key: string, consumers: ReadonlyMap<string, Consumer>, hub: Hub): string | undefined {
+function consumerId(key: string, consumers: ReadonlyMap<string, Consumer>, hub: Hub): string {
   const byId = consumers.get(key) ?? consumers.get(key.toLowerCase());
   if (byId !== undefined) return byId.id;
   for (const consumer of consumers.values()) if (consumer.username === key) return consumer.id;
-  return hub.streamsOf(key) > 0 ? key : undefined;
+  if (hub.streamsOf(key) > 0) return key;
+  throw new AdminError('NOT_FOUND');
 }
+
+const idOf = ({ params, state, deps }: AdminRequest) => consumerId(params.consumer ?? '', state.snapshot.consumers, deps.hub);
+
+export const consumerStreamRoutes: readonly AdminRoute[] = [
+  {
+    method: 'GET',
+    pattern: '/consumers/:consumer/streams',
+    handler: (req) => {
+      const id = idOf(req);
+      return { status: 200, body: { consumer: id, open: req.deps.hub.streamsOf(id) } };
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: '/consumers/:consumer/streams',
+    handler: async (req) => {
+      const id = idOf(req);
+      return { status: 200, body: { consumer: id, closed: await req.deps.hub.revoke(id) } };
+    },
+  },
+];

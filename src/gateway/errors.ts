@@ -15,10 +15,6 @@ export const GATEWAY_ERRORS = {
   BODY_TOO_LARGE: { status: 413, message: 'Request size limit exceeded' },
   HEADERS_TOO_LARGE: { status: 431, message: 'Request header fields too large' },
   NOT_FOUND: { status: 404, message: 'Not found' },
-  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
-  /** Admin API pagination (Kong's db error names `invalid size` / `invalid offset`). */
-  INVALID_SIZE: { status: 400, message: 'size must be an integer between 1 and 1000' },
-  INVALID_OFFSET: { status: 400, message: 'invalid offset' },
   UNAUTHORIZED: { status: 401, message: 'Unauthorized' },
   FORBIDDEN: { status: 403, message: 'Forbidden' },
   SHUTTING_DOWN: { status: 503, message: 'Gateway is shutting down' },

@@ -16,6 +16,9 @@ import { buildRuntimeState, type RuntimeState } from './state.ts';
 
 export type ListenerName = 'proxy' | 'admin' | 'internal' | 'status';
 
+/** Kong's `nginx_admin_client_max_body_size` default (10m). */
+export const DEFAULT_ADMIN_MAX_BODY_SIZE = 10 * 1024 * 1024;
+
 export interface GatewayOptions {
   /** Addresses per listener; an empty list turns that listener off. */
   readonly listen: Readonly<Record<ListenerName, readonly ListenAddress[]>>;
@@ -30,6 +33,8 @@ export interface GatewayOptions {
   readonly maxHeaderSize: number;
   /** Bytes; 0 means no limit, as nginx's `client_max_body_size 0`. */
   readonly clientMaxBodySize: number;
+  /** Largest Admin API request body (`POST /config`) in bytes; 0 = no limit. Default 10 MiB. */
+  readonly adminMaxBodySize?: number;
   readonly drainTimeoutMs: number;
   readonly logger: Logger;
   /** How often a target taken out by passive health checks is probed. */
@@ -141,7 +146,16 @@ export class Gateway {
         socket.once('close', () => this.upgraded.delete(socket));
       },
     });
-    const admin = createAdminHandler({ nodeId: this.nodeId, getState: () => this.state, connections: () => this.openConnections(), hub: this.hub });
+    const admin = createAdminHandler({
+      nodeId: this.nodeId,
+      getState: () => this.state,
+      connections: () => this.openConnections(),
+      hub: this.hub,
+      registry: this.options.registry,
+      reload: (snapshot) => this.reload(snapshot),
+      logger,
+      maxBodySize: this.options.adminMaxBodySize ?? DEFAULT_ADMIN_MAX_BODY_SIZE,
+    });
     this.publisher = createInternalPubsubHandler({ hub: this.hub, ...(this.options.clientMaxBodySize > 0 ? { maxBodySize: this.options.clientMaxBodySize } : {}) });
     const internal = createInternalHandler(this.options.internalAccess, this.publisher);
     const handlers: Record<ListenerName, { request: (req: IncomingMessage, res: ServerResponse) => void; upgrade?: typeof proxy.upgrade }> = {

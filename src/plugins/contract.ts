@@ -56,6 +56,11 @@ export interface PluginHandler<Config = Record<string, unknown>, Compiled = Conf
   readonly body_filter?: (kong: Pdk, conf: Compiled, chunk: Buffer, eof: boolean) => Buffer;
   /** After the response went out. Must not throw; errors are logged. */
   readonly log?: (kong: Pdk, conf: Compiled) => void | Promise<void>;
+  /**
+   * Once, when the process stops serving: releases what the plugin keeps for the whole process
+   * across snapshots (rate-limiting's Redis connections).
+   */
+  readonly shutdown?: () => Promise<void>;
 }
 
 /** Kong's `no_consumer` / `no_route` / `no_service` restrictions: `false` forbids that scope. */

@@ -13,7 +13,9 @@ export type PubsubErrorCode =
   | 'TOO_MANY_CHANNELS'
   | 'ENGINE_CLOSED'
   /** Publishing to a `meta/` channel: those carry channel events only. */
-  | 'META_CHANNEL';
+  | 'META_CHANNEL'
+  /** The publisher upstream hook answered other than 200/201/202/304/204 (nchan: 403). */
+  | 'UPSTREAM_REFUSED';
 
 /** The status nchan answers with for each code. */
 export const PUBSUB_ERROR_STATUS: Readonly<Record<PubsubErrorCode, number>> = {
@@ -24,6 +26,7 @@ export const PUBSUB_ERROR_STATUS: Readonly<Record<PubsubErrorCode, number>> = {
   TOO_MANY_CHANNELS: 400,
   ENGINE_CLOSED: 503,
   META_CHANNEL: 403,
+  UPSTREAM_REFUSED: 403,
 };
 
 export class PubsubError extends Error {

@@ -93,11 +93,11 @@ describe('Admin API: revoking the open streams of one consumer', () => {
     for (const method of ['GET', 'DELETE']) {
       const missing = await admin(gw.adminUrl, '/consumers/nobody/streams', method);
       assert.equal(missing.status, 404, method);
-      assert.deepEqual(missing.body, { message: 'Not found', name: 'not found', code: 'NOT_FOUND' });
+      assert.deepEqual(missing.body, { message: 'Not found' });
     }
     assert.equal((await admin(gw.adminUrl, '/consumers/%E0%A4%A/streams', 'DELETE')).status, 404);
     const post = await admin(gw.adminUrl, '/consumers/alice/streams', 'POST');
     assert.equal(post.status, 405);
-    assert.equal(post.headers.allow, 'GET, DELETE');
+    assert.deepEqual(post.body, { message: 'Method not allowed' });
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeOffset, encodeOffset, parseChannelQuery } from '../../src/admin/channel-paging.ts';
+import { decodeChannelOffset, encodeChannelOffset, parseChannelQuery } from '../../src/admin/channel-paging.ts';
+import { AdminError } from '../../src/admin/errors.ts';
 import { CliError, errorMessage } from '../../src/cli/api-client.ts';
 import { formatChannelTable, parsePageSize } from '../../src/cli/channels.ts';
 import { adminEndpoint, internalEndpoint, listenUrl } from '../../src/cli/endpoints.ts';
@@ -8,12 +9,13 @@ import { formatStatus } from '../../src/cli/status.ts';
 
 describe('operator CLI and channel paging pieces', () => {
   it('offsets round-trip any cursor and refuse what is not ours', () => {
-    for (const cursor of ['', 'chat:1', 'a/b c', 'ünï', 'x'.repeat(2000)]) assert.equal(decodeOffset(encodeOffset(cursor)), cursor);
-    for (const bad of ['', '!!', 'Y2gxOmNoYXQ6Yg=', Buffer.from('chat:1').toString('base64url')]) {
-      assert.equal(decodeOffset(bad), undefined, bad);
+    for (const cursor of ['', 'chat:1', 'a/b c', 'ünï', 'x'.repeat(2000)]) assert.equal(decodeChannelOffset(encodeChannelOffset(cursor)), cursor);
+    const entityOffset = Buffer.from(JSON.stringify([100])).toString('base64url');
+    for (const bad of ['', '!!', 'WyJjaGFubmVscyIsImNoYXQ6YiJd=', Buffer.from('chat:1').toString('base64url'), entityOffset]) {
+      assert.throws(() => decodeChannelOffset(bad), (e: unknown) => e instanceof AdminError && e.code === 'INVALID_OFFSET', bad);
     }
-    assert.deepEqual(parseChannelQuery(new URLSearchParams('')), { prefix: '', size: 100, cursor: null });
-    assert.deepEqual(parseChannelQuery(new URLSearchParams(`size=1000&prefix=a&offset=${encodeOffset('a:1')}`)), { prefix: 'a', size: 1000, cursor: 'a:1', sizeParam: '1000' });
+    assert.deepEqual(parseChannelQuery(new URLSearchParams('')), { prefix: '', size: 100, cursor: null, sizeGiven: false });
+    assert.deepEqual(parseChannelQuery(new URLSearchParams(`size=1000&prefix=a&offset=${encodeChannelOffset('a:1')}`)), { prefix: 'a', size: 1000, cursor: 'a:1', sizeGiven: true });
   });
 
   it('the channel table aligns columns, escapes control characters and reads never / -', () => {
