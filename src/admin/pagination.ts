@@ -35,7 +35,7 @@ export function paginate(list: readonly KongEntity[], query: URLSearchParams, pa
   return { data, next: `${path}?${params.toString()}`, offset };
 }
 
-function pageSize(raw: string | null): number {
+export function pageSize(raw: string | null): number {
   if (raw === null) return DEFAULT_PAGE_SIZE;
   const size = raw.trim() === '' ? NaN : Number(raw);
   if (Number.isNaN(size)) throw new AdminError('INVALID_SIZE', { message: 'size must be a number' });

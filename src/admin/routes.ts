@@ -1,5 +1,7 @@
 import { metricsRoutes } from '../observability/metrics-endpoint.ts';
+import { channelRoutes } from './channels.ts';
 import { configRoutes } from './config-endpoint.ts';
+import { consumerStreamRoutes } from './consumer-streams.ts';
 import { entityRoutes } from './entity-routes.ts';
 import { nodeRoutes } from './node-info.ts';
 import { schemaRoutes } from './schemas.ts';
@@ -16,4 +18,6 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   ...schemaRoutes,
   ...configRoutes,
   ...metricsRoutes,
+  ...channelRoutes,
+  ...consumerStreamRoutes,
 ];

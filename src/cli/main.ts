@@ -1,10 +1,13 @@
 import { Command, Option } from 'commander';
 import { SETTINGS, SettingsError, resolveSettings, type SettingName } from '../config/settings.ts';
-import { loadPlugins, PluginLoadError } from '../plugins/load-plugins.ts';
 import { VERSION } from '../version.ts';
-import { runConfigCheck } from './config-check.ts';
-import { runStart } from './start.ts';
+import { addOperatorCommands } from './operator-commands.ts';
 import { runVersion } from './version.ts';
+
+// The gateway, the config loader and the plugins load only for the commands that use them, so
+// `sluice status`, `publish` and `channels` start fast.
+const startCommand = () => import('./start.ts');
+const pluginLoader = () => import('../plugins/load-plugins.ts');
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -44,6 +47,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       err(`sluice: ${error.message}`);
       return setExitCode(1);
     }
+    const { runStart } = await startCommand();
     setExitCode(await runStart(settings, { err }));
   });
 
@@ -55,6 +59,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--plugins <list>', 'plugins to validate against (SLUICE_PLUGINS, default bundled)')
     .option('--plugins-path <dir>', 'folder of custom plugins (SLUICE_PLUGINS_PATH)')
     .action(async (file: string, options: { plugins?: string; pluginsPath?: string }) => {
+      const [{ loadPlugins, PluginLoadError }, { runConfigCheck }] = await Promise.all([pluginLoader(), import('./config-check.ts')]);
       try {
         const flags = { ...(options.plugins ? { plugins: options.plugins } : {}), ...(options.pluginsPath ? { plugins_path: options.pluginsPath } : {}) };
         const settings = resolveSettings({ env: process.env, flags });
@@ -66,6 +71,8 @@ function buildProgram(setExitCode: (code: number) => void): Command {
         setExitCode(1);
       }
     });
+
+  addOperatorCommands(program, config, { out, err }, setExitCode);
 
   program
     .command('version')

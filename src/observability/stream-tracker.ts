@@ -11,7 +11,7 @@
  * ```
  */
 import type { ServerResponse } from 'node:http';
-import type { Hub, Subscription } from '../pubsub/hub.ts';
+import type { EndReason, Hub, Subscription } from '../pubsub/hub.ts';
 import type { Logger } from './logger.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
@@ -35,7 +35,7 @@ export interface StreamSinks {
  * Why a stream closed: the hub's EndReason when the hub ended it, `client_closed` when the
  * client went away first, `completed` when the transport answered and finished (a poll).
  */
-export type StreamCloseReason = 'CHANNEL_DELETED' | 'SLOW_CONSUMER' | 'HUB_CLOSED' | 'CREDENTIALS_EXPIRED' | 'client_closed' | 'completed';
+export type StreamCloseReason = Exclude<EndReason, 'UNSUBSCRIBED'> | 'client_closed' | 'completed';
 
 export class StreamTracker {
   private subscription: Subscription | undefined;
@@ -60,6 +60,9 @@ export class StreamTracker {
       info: (channelId) => hub.info(channelId),
       delete: (channelId) => hub.delete(channelId),
       counters: () => hub.counters(),
+      channels: (prefix, cursor, limit) => hub.channels(prefix, cursor, limit),
+      revoke: (consumer) => hub.revoke(consumer),
+      streamsOf: (consumer) => hub.streamsOf(consumer),
       setPolicies: (policies) => hub.setPolicies(policies),
       close: () => hub.close(),
     };

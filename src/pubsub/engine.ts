@@ -7,6 +7,7 @@
  *   const { message, channel } = await engine.publish('chat', { data: Buffer.from('hi') }, opts);
  *   const stop = await engine.subscribe('chat', (ev) => { if (ev.type === 'message') … });
  *   const { messages } = await engine.fetch('chat', { kind: 'after', id: message.id });
+ *   const page = await engine.channels('chat:', null, 100);   // { channels: [{ id, info }], next }
  */
 import type { MessageId } from './message-id.ts';
 
@@ -98,6 +99,20 @@ export type AddSubscriberResult =
   | { readonly ok: true; readonly channel: ChannelInfo }
   | { readonly ok: false; readonly reason: 'CHANNEL_NOT_FOUND' | 'TOO_MANY_SUBSCRIBERS' };
 
+/** One entry of a channel listing. */
+export interface ListedChannel {
+  readonly id: string;
+  readonly info: ChannelInfo;
+}
+
+/** One page of `Engine.channels`. */
+export interface ChannelPage {
+  /** Ascending by id (code-unit order; ids are compared as strings). */
+  readonly channels: readonly ListedChannel[];
+  /** Opaque cursor for the next page; `null` when nothing follows this page. */
+  readonly next: string | null;
+}
+
 /** Engine-wide counters (nchan_stub_status). */
 export interface EngineStats {
   readonly published: number;
@@ -121,6 +136,14 @@ export interface Engine {
   removeSubscriber(channel: string): Promise<number>;
   /** Removes the channel and its messages and notifies live listeners; info before deletion, or null. */
   delete(channel: string): Promise<ChannelInfo | null>;
+  /**
+   * Existing channels whose id starts with `prefix` (`''` = all), ascending by id, at most
+   * `limit` (>= 1) per page. `cursor` is `null` for the first page, then the previous page's
+   * `next`: an opaque string (memory: the last id listed; Redis: e.g. a ZRANGE BYLEX bound), so
+   * a walk never repeats a channel and picks up channels created after the cursor. Channels
+   * removed meanwhile (deleted, timed out) are not listed.
+   */
+  channels(prefix: string, cursor: string | null, limit: number): Promise<ChannelPage>;
   stats(): Promise<EngineStats>;
   /** Stops timers and drops listeners; later calls reject with `ENGINE_CLOSED`. */
   close(): Promise<void>;

@@ -8,9 +8,11 @@
  *   const sub = await hub.subscribe(['shared', 'user_1'], { kind: 'oldest' }, sink);
  *   await hub.publish('shared', { data: Buffer.from('hi') });  // sink.deliver(msg, '…:[0],-')
  *   await hub.delete('user_1');                                 // sink.end('CHANNEL_DELETED')
+ *   await hub.revoke(consumer.id);                              // 3: its streams end with REVOKED
  */
-import type { ChannelInfo, Cursor, Engine, Message, PublishInput, PublishResult, Unsubscribe } from './engine.ts';
+import type { ChannelInfo, ChannelPage, Cursor, Engine, ListedChannel, PublishInput, PublishResult, Unsubscribe } from './engine.ts';
 import { PubsubError } from './errors.ts';
+import { mergeByPublishOrder } from './merge.ts';
 import { MAX_SLOTS, slotCursor, type MessageId } from './message-id.ts';
 import { compileChannelPolicies, META_PREFIX, storageOf, type ChannelPolicies } from './policies.ts';
 import {
@@ -66,30 +68,23 @@ export interface Hub {
   /** Deletes the channel; its subscriptions (multiplexed ones too) end with CHANNEL_DELETED. */
   delete(channelId: string): Promise<ChannelInfo | null>;
   counters(): Promise<HubCounters>;
+  /**
+   * One page of the existing channels whose id starts with `prefix`, ascending by id (see
+   * `Engine.channels`). `meta/` channels (channel events) are left out unless the prefix itself
+   * starts with `meta`. `cursor` is null, then the previous page's `next`.
+   */
+  channels(prefix: string, cursor: string | null, limit: number): Promise<ChannelPage>;
+  /**
+   * Ends every open subscription opened by the consumer (`SubscriberLimits.consumer`) with
+   * REVOKED; resolves with how many, once their subscriber counts are released.
+   */
+  revoke(consumerId: string): Promise<number>;
+  /** How many subscriptions the consumer has open right now. */
+  streamsOf(consumerId: string): number;
   /** Swaps policies (a new snapshot); existing subscriptions keep running. */
   setPolicies(policies: ChannelPolicies): void;
   /** Ends every subscription with HUB_CLOSED. The engine is the caller's to close. */
   close(): Promise<void>;
-}
-
-/** Merges per-channel lists (each oldest first) into publish order: (publishedAt, seq). */
-function mergeByPublishOrder(lists: readonly (readonly Message[])[]): { slot: number; message: Message }[] {
-  const at = lists.map(() => 0);
-  const out: { slot: number; message: Message }[] = [];
-  for (;;) {
-    let best = -1;
-    let bestMsg: Message | undefined;
-    lists.forEach((list, slot) => {
-      const m = list[at[slot] ?? 0];
-      if (m !== undefined && (bestMsg === undefined || m.publishedAt < bestMsg.publishedAt || (m.publishedAt === bestMsg.publishedAt && m.seq < bestMsg.seq))) {
-        best = slot;
-        bestMsg = m;
-      }
-    });
-    if (bestMsg === undefined) return out;
-    out.push({ slot: best, message: bestMsg });
-    at[best] = (at[best] ?? 0) + 1;
-  }
 }
 
 class HubImpl implements Hub {
@@ -181,6 +176,33 @@ class HubImpl implements Hub {
     if (target === undefined || channelId.startsWith(META_PREFIX)) return;
     const policy = this.policies.policyFor(target);
     void this.engine.publish(target, { data: Buffer.from(`${event} ${channelId}`), contentType: 'text/plain' }, storageOf(policy)).catch(() => {});
+  }
+
+  async channels(prefix: string, cursor: string | null, limit: number): Promise<ChannelPage> {
+    if (prefix.startsWith('meta')) return this.engine.channels(prefix, cursor, limit);
+    // Skip meta channels without short pages: ask again for what is missing, from where the
+    // engine stopped (they sort together, so this is one or two extra calls).
+    const out: ListedChannel[] = [];
+    let next = cursor;
+    do {
+      const page = await this.engine.channels(prefix, next, limit - out.length);
+      for (const c of page.channels) if (!c.id.startsWith(META_PREFIX)) out.push(c);
+      next = page.next;
+    } while (next !== null && out.length < limit);
+    return { channels: out, next };
+  }
+
+  async revoke(consumerId: string): Promise<number> {
+    const ending = [...this.live].filter((s) => s.limits.consumer === consumerId);
+    for (const s of ending) s.end('REVOKED');
+    await Promise.all([...this.releasing]);
+    return ending.length;
+  }
+
+  streamsOf(consumerId: string): number {
+    let n = 0;
+    for (const s of this.live) if (s.limits.consumer === consumerId) n++;
+    return n;
   }
 
   async counters(): Promise<HubCounters> {

@@ -16,7 +16,9 @@ export type EndReason =
   /** The hub is shutting down. */
   | 'HUB_CLOSED'
   /** The credentials it was opened with expired (`endsAt`, e.g. the JWT's `exp`). */
-  | 'CREDENTIALS_EXPIRED';
+  | 'CREDENTIALS_EXPIRED'
+  /** An operator closed the streams of its consumer (`hub.revoke`, the Admin API). */
+  | 'REVOKED';
 
 /** What a transport implements. Transports stay HTTP-only, the hub engine-only. */
 export interface Sink {
@@ -36,6 +38,8 @@ export interface SubscriberLimits {
   readonly maxQueuedBytes: number;
   /** Epoch ms at which the subscription ends with CREDENTIALS_EXPIRED (auth on open streams). */
   readonly endsAt?: number;
+  /** Id of the consumer that opened the stream, if one authenticated: `hub.revoke(id)` ends it. */
+  readonly consumer?: string;
 }
 
 export const DEFAULT_SUBSCRIBER_LIMITS: SubscriberLimits = { maxQueuedMessages: 1000, maxQueuedBytes: 8 * 1024 * 1024 };
@@ -77,7 +81,7 @@ export class SubscriptionState {
   constructor(
     readonly channels: readonly string[],
     private readonly sink: Sink,
-    private readonly limits: SubscriberLimits,
+    readonly limits: SubscriberLimits,
     private readonly onEnd: (reason: EndReason) => void,
     private readonly totals: DeliveryTotals = { delivered: 0, dropped: 0 },
   ) {

@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { ChannelEvent, ChannelStorage, Engine, Message } from '../../src/pubsub/engine.ts';
 import { isPubsubError } from '../../src/pubsub/errors.ts';
 import { formatMessageId, parseMessageId } from '../../src/pubsub/message-id.ts';
+import { channelListingConformance } from './engine-conformance-channels.ts';
 
 export type MakeEngine = (now: () => number) => Engine | Promise<Engine>;
 
@@ -215,6 +216,8 @@ export function engineConformance(name: string, makeEngine: MakeEngine): void {
       assert.deepEqual(ids((await engine.fetch('a', { kind: 'oldest' })).messages), ['1795718443:0']);
       assert.deepEqual(texts((await engine.fetch('b', { kind: 'oldest' })).messages), ['2']);
     });
+
+    channelListingConformance(() => engine, (delta) => (ms += delta));
 
     it('rejects calls after close with ENGINE_CLOSED', async () => {
       await engine.close();

@@ -10,10 +10,12 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `sluice <args>` to completion. */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Runs `sluice <args>` to completion; `input` is written to its stdin, which is then closed. */
+export function runCli(args: string[], env: Record<string, string> = {}, input: string | Buffer = ''): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
+    child.stdin.on('error', () => {}); // a command that never reads stdin may exit first
+    child.stdin.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));

@@ -32,6 +32,7 @@ export function observedEngine(): { engine: Engine; subscribed(channel: string):
     addSubscriber: (...a) => inner.addSubscriber(...a),
     removeSubscriber: (...a) => inner.removeSubscriber(...a),
     delete: (...a) => inner.delete(...a),
+    channels: (...a) => inner.channels(...a),
     stats: () => inner.stats(),
     close: () => inner.close(),
   };

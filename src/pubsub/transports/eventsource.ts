@@ -9,7 +9,8 @@
  * - pings every `options.pingInterval` seconds (0 = off), nchan's default ping event:
  *   `event: ping` + `data: `;
  * - a deleted channel: `:410: 410 Gone`, then the response ends; a slow consumer or the hub
- *   closing: a comment naming the reason (`: SLOW_CONSUMER`, `: HUB_CLOSED`), then the end.
+ *   closing: a comment naming the reason (`: SLOW_CONSUMER`, `: HUB_CLOSED`), then the end;
+ *   expired credentials and revocation also send an event (`credentials_expired`, `revoked`).
  *
  * @example
  *   await eventsourceTransport.serve(exchange);
@@ -40,6 +41,8 @@ export function eventsourceFarewell(reason: Exclude<EndReason, 'UNSUBSCRIBED'>):
   // An event the page can act on (fetch a fresh token, then reconnect): EventSource would
   // otherwise retry with the expired token and give up on the 401.
   if (reason === 'CREDENTIALS_EXPIRED') return ': CREDENTIALS_EXPIRED\nevent: credentials_expired\ndata: {"code":"CREDENTIALS_EXPIRED"}\n\n';
+  // Revoked by an operator: the page should stop (EventSource would reconnect on its own).
+  if (reason === 'REVOKED') return ': REVOKED\nevent: revoked\ndata: {"code":"REVOKED"}\n\n';
   return `: ${reason}\n\n`;
 }
 

@@ -8,7 +8,8 @@
  * - nothing newer buffered: long-poll waits for the next message (408 after
  *   `options.subscriberTimeout` seconds when > 0), interval-poll answers `304` at once, repeating
  *   the `Etag` / `Last-Modified` it was asked about;
- * - a deleted channel answers `410` with only `Vary`; the hub shutting down answers `503`;
+ * - a deleted channel answers `410` with only `Vary`; expired credentials `401`; revocation
+ *   (`hub.revoke`) `403`; the hub shutting down `503`;
  * - the subscription ends right after the one message is taken, and when the client goes away.
  *
  * @example
@@ -24,6 +25,16 @@ import type { SubscriberExchange, Transport } from './types.ts';
 export const POLL_VARY = 'If-None-Match, If-Modified-Since';
 
 export type PollMode = 'longpoll' | 'intervalpoll';
+
+/** The answer to a poll whose subscription ended while it waited. */
+const ENDED_STATUS: Readonly<Record<EndReason, number>> = {
+  CHANNEL_DELETED: 410,
+  CREDENTIALS_EXPIRED: 401,
+  REVOKED: 403,
+  SLOW_CONSUMER: 503,
+  HUB_CLOSED: 503,
+  UNSUBSCRIBED: 503,
+};
 
 type Outcome =
   | { readonly kind: 'message'; readonly message: Message; readonly id: MessageId }
@@ -117,7 +128,7 @@ async function answer(exchange: SubscriberExchange, o: Exclude<Outcome, { kind: 
     case 'timeout':
       return empty(408);
     case 'ended':
-      return empty(o.reason === 'CHANNEL_DELETED' ? 410 : o.reason === 'CREDENTIALS_EXPIRED' ? 401 : 503);
+      return empty(ENDED_STATUS[o.reason]);
   }
 }
 

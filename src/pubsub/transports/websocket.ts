@@ -9,7 +9,8 @@
  * - PING frames every `options.websocketPingInterval` seconds; no PONG by the next one → terminated;
  * - backpressure: past `WS_HIGH_WATER_BYTES` buffered, the hub is paused until the socket drains;
  * - close codes: channel deleted → 1001 `410 Gone` (real nchan), slow consumer → 1008
- *   `SLOW_CONSUMER`, hub shutdown → 1012 `HUB_CLOSED`; the client closing ends the subscription.
+ *   `SLOW_CONSUMER`, hub shutdown → 1012 `HUB_CLOSED`, JWT expiry → 4401 `CREDENTIALS_EXPIRED`,
+ *   revocation → 4403 `REVOKED`; the client closing ends the subscription.
  *
  * @example
  *   server.on('upgrade', (req, socket, head) => websocketTransport.serve({ req, res, upgrade: { socket, head }, … }));
@@ -35,6 +36,8 @@ export const WS_CLOSE: Readonly<Record<Exclude<EndReason, 'UNSUBSCRIBED'>, { rea
   HUB_CLOSED: { code: 1012, reason: 'HUB_CLOSED' },
   // Application range (4000–4999), echoing HTTP 401.
   CREDENTIALS_EXPIRED: { code: 4401, reason: 'CREDENTIALS_EXPIRED' },
+  // An operator closed the consumer's streams (echoing HTTP 403).
+  REVOKED: { code: 4403, reason: 'REVOKED' },
 };
 
 const wss = new WebSocketServer({

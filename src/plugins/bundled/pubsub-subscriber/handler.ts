@@ -82,7 +82,7 @@ export async function access(kong: Pdk, conf: Compiled): Promise<void> {
       : undefined;
   if (authorize && headers && !(await authorizeRequest(kong, authorize, headers, 'pubsub-subscriber', 'relay'))) return;
   const transport = TRANSPORTS[name];
-  const options = withExpiry(conf.options, kong.ctx.shared.jwt_claims);
+  const options = withConsumer(withExpiry(conf.options, kong.ctx.shared.jwt_claims), kong.client.getConsumer()?.id);
   kong.response.terminate({
     handle: (exchange) => {
       const tracker = exchange.trackStream?.(name, ids);
@@ -108,6 +108,11 @@ async function serveWithPresence(conf: Compiled, transport: Transport, exchange:
   } finally {
     notify(unsubscribe, 'unsubscribe');
   }
+}
+
+/** Tags the stream with the authenticated consumer, so an operator can revoke it (`hub.revoke`). */
+function withConsumer(options: SubscriberOptions, consumerId: string | undefined): SubscriberOptions {
+  return consumerId === undefined ? options : { ...options, limits: { ...options.limits, consumer: consumerId } };
 }
 
 /** A verified JWT's `exp` ends the stream when it passes (nchan cannot do this). */

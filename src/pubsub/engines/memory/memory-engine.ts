@@ -8,8 +8,8 @@
  */
 import { PubsubError } from '../../errors.ts';
 import type {
-  AddSubscriberOptions, AddSubscriberResult, ChannelInfo, ChannelListener, ChannelStorage, Cursor, Engine,
-  EngineClock, EngineStats, FetchResult, PublishInput, PublishResult, Unsubscribe,
+  AddSubscriberOptions, AddSubscriberResult, ChannelInfo, ChannelListener, ChannelPage, ChannelStorage, Cursor, Engine,
+  EngineClock, EngineStats, FetchResult, ListedChannel, PublishInput, PublishResult, Unsubscribe,
 } from '../../engine.ts';
 import { ChannelBuffer } from './channel-buffer.ts';
 
@@ -20,7 +20,7 @@ export interface MemoryEngineOptions extends EngineClock {
 
 class MemoryEngine implements Engine {
   private readonly now: () => number;
-  private readonly channels = new Map<string, ChannelBuffer>();
+  private readonly buffers = new Map<string, ChannelBuffer>();
   private readonly feeds = new Map<string, Set<ChannelListener>>();
   private readonly timer: NodeJS.Timeout | undefined;
   private published = 0;
@@ -41,7 +41,7 @@ class MemoryEngine implements Engine {
     let buf = this.live(channel, now);
     if (buf === undefined) {
       buf = new ChannelBuffer(channel, storage, now);
-      this.channels.set(channel, buf);
+      this.buffers.set(channel, buf);
     }
     this.published++;
     const message = buf.append(input, storage, now, this.published);
@@ -85,7 +85,7 @@ class MemoryEngine implements Engine {
     if (buf === undefined) {
       if (options.existingOnly === true) return { ok: false, reason: 'CHANNEL_NOT_FOUND' };
       buf = new ChannelBuffer(channel, options.storage, now);
-      this.channels.set(channel, buf);
+      this.buffers.set(channel, buf);
     }
     const max = options.maxSubscribers ?? 0;
     if (max > 0 && buf.subscribers >= max) return { ok: false, reason: 'TOO_MANY_SUBSCRIBERS' };
@@ -98,7 +98,7 @@ class MemoryEngine implements Engine {
   async removeSubscriber(channel: string): Promise<number> {
     this.open();
     const now = this.now();
-    const buf = this.channels.get(channel);
+    const buf = this.buffers.get(channel);
     if (buf === undefined || buf.subscribers === 0) return 0;
     buf.subscribers--;
     buf.lastActivity = now;
@@ -113,9 +113,31 @@ class MemoryEngine implements Engine {
     const buf = this.live(channel, now);
     if (buf === undefined) return null;
     const info = buf.info(now);
-    this.channels.delete(channel);
+    this.buffers.delete(channel);
     this.emit(channel, { type: 'deleted', channel });
     return info;
+  }
+
+  /** The cursor is the last id of the previous page; ids are sorted per call (admin use, not a hot path). */
+  async channels(prefix: string, cursor: string | null, limit: number): Promise<ChannelPage> {
+    this.open();
+    const now = this.now();
+    const ids: string[] = [];
+    for (const id of this.buffers.keys()) {
+      if (id.startsWith(prefix) && (cursor === null || id > cursor)) ids.push(id);
+    }
+    ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const page: ListedChannel[] = [];
+    let i = 0;
+    for (; i < ids.length && page.length < limit; i++) {
+      const id = ids[i] as string;
+      const info = this.live(id, now)?.info(now);
+      if (info !== undefined) page.push({ id, info });
+    }
+    // Something past this page that is still alive? Only then is there a next page.
+    const more = ids.slice(i).some((id) => this.live(id, now) !== undefined);
+    const last = page[page.length - 1];
+    return { channels: page, next: more && last !== undefined ? last.id : null };
   }
 
   async stats(): Promise<EngineStats> {
@@ -123,33 +145,33 @@ class MemoryEngine implements Engine {
     this.sweep();
     let stored = 0;
     let subscribers = 0;
-    for (const buf of this.channels.values()) {
+    for (const buf of this.buffers.values()) {
       stored += buf.size;
       subscribers += buf.subscribers;
     }
-    return { published: this.published, stored, channels: this.channels.size, subscribers };
+    return { published: this.published, stored, channels: this.buffers.size, subscribers };
   }
 
   async close(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.closed = true;
-    this.channels.clear();
+    this.buffers.clear();
     this.feeds.clear();
   }
 
   /** Expires messages everywhere and drops idle channels. */
   sweep(): void {
     const now = this.now();
-    for (const name of [...this.channels.keys()]) this.live(name, now);
+    for (const name of [...this.buffers.keys()]) this.live(name, now);
   }
 
   /** The channel after lazy expiry, or undefined if it does not exist (any more). */
   private live(channel: string, now: number): ChannelBuffer | undefined {
-    const buf = this.channels.get(channel);
+    const buf = this.buffers.get(channel);
     if (buf === undefined) return undefined;
     buf.expire(now);
     if (buf.removable(now)) {
-      this.channels.delete(channel);
+      this.buffers.delete(channel);
       return undefined;
     }
     return buf;
