@@ -12,7 +12,9 @@ import { createInternalHandler, type InternalAccess } from './internal-handler.t
 import { listen, type ListenAddress } from './listeners.ts';
 import { createProxyHandler } from './proxy-handler.ts';
 import { writeErrorToSocket } from './respond.ts';
+import { recheckStream } from './recheck.ts';
 import { buildRuntimeState, type RuntimeState } from './state.ts';
+import { StreamRegistry, type RecheckSummary } from './streams.ts';
 
 export type ListenerName = 'proxy' | 'admin' | 'internal' | 'status';
 
@@ -34,6 +36,16 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** How often a target taken out by passive health checks is probed. */
   readonly probeIntervalMs?: number;
+  /**
+   * A pub/sub engine shared with other gateways (a node taking over from a draining one, in
+   * one process): the gateway neither creates nor closes it. Default: its own memory engine.
+   */
+  readonly engine?: Engine;
+}
+
+/** What `reload` did: the config now running and what happened to the open streams. */
+export interface ReloadResult extends RecheckSummary {
+  readonly configHash: string;
 }
 
 /**
@@ -59,11 +71,19 @@ export class Gateway {
   private publisher: InternalPubsubHandler | undefined;
   private stopping: Promise<void> | undefined;
   private connections = 0;
+  /** Open subscriber streams, re-checked on every reload. */
+  private readonly streams: StreamRegistry;
 
   private constructor(private readonly options: GatewayOptions) {
-    this.engine = createMemoryEngine();
+    this.engine = options.engine ?? createMemoryEngine();
     this.hub = createHub({ engine: this.engine });
     this.state = buildRuntimeState(options.snapshot, options.registry, options.logger, this.hub);
+    const pdk = { logger: options.logger, maxBodySize: options.clientMaxBodySize };
+    this.streams = new StreamRegistry({
+      current: () => this.state,
+      check: (admitted, shape, state) => recheckStream(admitted, shape, state, pdk, options.logger),
+      logger: options.logger,
+    });
     this.hub.setPolicies(this.state.channelPolicies);
     this.upstream = createUpstreamClient(options.probeIntervalMs === undefined ? {} : { probeIntervalMs: options.probeIntervalMs });
   }
@@ -76,7 +96,7 @@ export class Gateway {
       await gateway.closeServers(0);
       await gateway.upstream.close();
       await gateway.hub.close();
-      await gateway.engine.close();
+      if (!options.engine) await gateway.engine.close();
       throw error;
     }
     return gateway;
@@ -93,14 +113,33 @@ export class Gateway {
     return this.state;
   }
 
+  /** Subscriber streams open right now (held for re-checks). */
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
   /**
-   * Swaps in a new config. Requests in flight finish on the state they started with. Throws
-   * (keeping the old config) when a plugin cannot compile the new one.
+   * Swaps in a new config, then re-checks every open subscriber stream against it: a stream
+   * stays open (and keeps receiving) while its route exists and its plugins still let its
+   * request in; otherwise it ends with a reconnect hint (ROUTE_REMOVED, ROUTE_CHANGED,
+   * RECHECK_FAILED; see `recheckStream`). The swap is done before the first `await`, so
+   * requests arriving after the call see the new config; requests in flight finish on the
+   * state they started with. Rejects, keeping the old config and every stream, when a plugin
+   * cannot compile the new one. SIGHUP, `--watch` and the Admin API's `POST /config` all
+   * come here.
+   *
+   * ```ts
+   * const { configHash, kept, closed, closedBy } = await gateway.reload(snapshot);
+   * ```
    */
-  reload(snapshot: Snapshot): void {
-    this.state = buildRuntimeState(snapshot, this.options.registry, this.options.logger, this.hub);
-    this.hub.setPolicies(this.state.channelPolicies);
+  async reload(snapshot: Snapshot): Promise<ReloadResult> {
+    const state = buildRuntimeState(snapshot, this.options.registry, this.options.logger, this.hub);
+    this.state = state;
+    this.hub.setPolicies(state.channelPolicies);
     this.upstream.retainUpstreams([...snapshot.upstreams.values()].map((upstream) => upstream.id));
+    const summary = await this.streams.recheck(state);
+    if (summary.closed > 0) this.options.logger.info({ event: 'streams_rechecked', config_hash: snapshot.hash, ...summary }, 'reload closed streams it no longer admits');
+    return { configHash: snapshot.hash, ...summary };
   }
 
   /**
@@ -116,7 +155,7 @@ export class Gateway {
       await this.hub.close();
       await draining;
       await this.upstream.close();
-      await this.engine.close();
+      if (!this.options.engine) await this.engine.close();
     })();
     return this.stopping;
   }
@@ -140,6 +179,7 @@ export class Gateway {
         this.upgraded.add(socket);
         socket.once('close', () => this.upgraded.delete(socket));
       },
+      holdStreams: (ctx, hub, stream) => this.streams.hold(ctx, hub, stream),
     });
     const admin = createAdminHandler({ nodeId: this.nodeId, getState: () => this.state, connections: () => this.openConnections(), hub: this.hub });
     this.publisher = createInternalPubsubHandler({ hub: this.hub, ...(this.options.clientMaxBodySize > 0 ? { maxBodySize: this.options.clientMaxBodySize } : {}) });

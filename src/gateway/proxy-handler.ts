@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.ts';
 import { RequestPdk } from '../plugins/pdk/request-pdk.ts';
-import type { TerminatorExchange } from '../plugins/pdk/types.ts';
+import type { StreamShape, TerminatorExchange } from '../plugins/pdk/types.ts';
+import type { Hub } from '../pubsub/hub.ts';
 import {
   createTrustedIps,
   downstreamResponseHeaderList,
@@ -36,6 +37,8 @@ export interface ProxyHandlerDeps {
   readonly logger: Logger;
   readonly isStopping: () => boolean;
   readonly trackUpgrade: (socket: Duplex) => void;
+  /** Holds a subscriber stream for re-checks on reload (see `StreamRegistry.hold`). */
+  readonly holdStreams: (ctx: RequestContext, hub: Pick<Hub, 'subscribe'>, stream: StreamShape) => Pick<Hub, 'subscribe'>;
 }
 
 const VIA = `1.1 sluice/${VERSION}`;
@@ -243,6 +246,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       res: ctx.res,
       requestId: ctx.id,
       ...(upgrade ? { upgrade } : {}),
+      holdStreams: (hub, stream) => deps.holdStreams(ctx, hub, stream),
       writeHead: async (status, headers) => {
         if (run) {
           ctx.response = { status, headers: applyHeaderEdits({ ...headers }, ctx.responseEdits ?? []), source: 'exit' };

@@ -56,6 +56,20 @@ export interface PluginHandler<Config = Record<string, unknown>, Compiled = Conf
   readonly body_filter?: (kong: Pdk, conf: Compiled, chunk: Buffer, eof: boolean) => Buffer;
   /** After the response went out. Must not throw; errors are logged. */
   readonly log?: (kong: Pdk, conf: Compiled) => void | Promise<void>;
+  /**
+   * Re-check of open subscriber streams after a reload: each stream runs its route's new chain
+   * again against the request it was opened with (method, path, headers, query, client ip), in
+   * a context whose effects are discarded; a plugin that answers (`kong.response.exit`) closes
+   * the stream with `RECHECK_FAILED`. `true` re-runs `access` (auth, acl, ip-restriction: pure
+   * decisions on the request); a function runs instead of `access` (pubsub-subscriber re-renders
+   * its channels without calling its authorize hook). Absent: the plugin is skipped on
+   * re-checks, as plugins with side effects must be (rate-limiting must not count them).
+   *
+   * ```ts
+   * export const recheck = true;
+   * ```
+   */
+  readonly recheck?: true | ((kong: Pdk, conf: Compiled) => void | Promise<void>);
 }
 
 /** Kong's `no_consumer` / `no_route` / `no_service` restrictions: `false` forbids that scope. */

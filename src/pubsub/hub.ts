@@ -14,16 +14,22 @@ import { PubsubError } from './errors.ts';
 import { MAX_SLOTS, slotCursor, type MessageId } from './message-id.ts';
 import { compileChannelPolicies, META_PREFIX, storageOf, type ChannelPolicies } from './policies.ts';
 import {
-  DEFAULT_SUBSCRIBER_LIMITS, SubscriptionState, type Sink, type SubscriberLimits,
+  DEFAULT_SUBSCRIBER_LIMITS, SubscriptionState, type EndReason, type Sink, type SubscriberLimits,
 } from './subscription.ts';
 
 export type { EndReason, Sink, SubscriberLimits } from './subscription.ts';
+export { RECONNECT_REASONS } from './subscription.ts';
 
 export interface Subscription {
   readonly channels: readonly string[];
   /** The last (multiplexed) id delivered or queued, if any. */
   readonly lastId: MessageId | undefined;
   readonly ended: boolean;
+  /**
+   * Ends the subscription for `reason` and tells the sink (the transport says goodbye its way);
+   * used by the gateway when a reload no longer admits the stream.
+   */
+  end(reason: Exclude<EndReason, 'UNSUBSCRIBED'>): void;
   /** Call when the sink has drained after `deliver` returned false. */
   resume(): void;
   /** The client went away: stop delivery and release the subscriber counts. */
@@ -60,7 +66,11 @@ export interface Hub {
   counters(): Promise<HubCounters>;
   /** Swaps policies (a new snapshot); existing subscriptions keep running. */
   setPolicies(policies: ChannelPolicies): void;
-  /** Ends every subscription with HUB_CLOSED. The engine is the caller's to close. */
+  /**
+   * Ends every subscription with HUB_CLOSED; later subscribes reject with `HUB_CLOSED` (503)
+   * so a stream that was still being admitted during a drain is answered, not held open.
+   * The engine is the caller's to close.
+   */
   close(): Promise<void>;
 }
 
@@ -90,6 +100,7 @@ class HubImpl implements Hub {
   private readonly live = new Set<SubscriptionState>();
   private slowConsumers = 0;
   private readonly releasing = new Set<Promise<void>>();
+  private closed = false;
 
   constructor(options: HubOptions) {
     this.engine = options.engine;
@@ -97,6 +108,7 @@ class HubImpl implements Hub {
   }
 
   async subscribe(channelIds: readonly string[], cursor: Cursor, sink: Sink, limits = DEFAULT_SUBSCRIBER_LIMITS): Promise<Subscription> {
+    if (this.closed) throw new PubsubError('HUB_CLOSED', 'the node is shutting down; reconnect');
     const n = channelIds.length;
     if (n === 0 || n > MAX_SLOTS) throw new PubsubError('TOO_MANY_CHANNELS', `subscribe to 1..${MAX_SLOTS} channels, not ${n}`);
     if (cursor.kind === 'after' && cursor.id.tags.length !== n) {
@@ -132,6 +144,7 @@ class HubImpl implements Hub {
       channels: channelIds,
       get lastId() { return state.lastId; },
       get ended() { return state.ended; },
+      end: (reason) => state.end(reason),
       resume: () => state.resume(),
       close: async () => {
         state.end('UNSUBSCRIBED');
@@ -181,6 +194,7 @@ class HubImpl implements Hub {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const ending = [...this.live];
     for (const s of ending) s.end('HUB_CLOSED');
     await Promise.all([...this.releasing]);
