@@ -9,7 +9,7 @@ import { request } from 'undici';
 import { openStream, type Stream } from '../differential/observe.ts';
 import { snapshotFrom, startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startServer } from '../helpers/servers.ts';
-import { openWebSocket } from '../helpers/streams.ts';
+import { heldStreams, openWebSocket } from '../helpers/streams.ts';
 import { registryWithTestPlugins } from '../helpers/test-plugins.ts';
 
 interface Variant {
@@ -88,17 +88,7 @@ async function withGateway(v: Variant, body: (gw: TestGateway) => Promise<void>)
   }
 }
 
-/**
- * Resolves once the gateway holds `count` streams. A subscriber is held a few promise turns
- * after the engine reports it attached (replay, then registration); no event marks that moment
- * for a long-poll, so this yields to the event loop (never a timer) until it is so.
- */
-async function held(gw: TestGateway, count: number): Promise<void> {
-  for (let turn = 0; gw.gateway.openStreams !== count; turn++) {
-    if (turn > 1000) throw new Error(`${gw.gateway.openStreams} streams held, not ${count}`);
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-}
+const held = (gw: TestGateway, count: number) => heldStreams(gw.gateway, count);
 
 const publish = (gw: TestGateway, channel: string, data: string) => gw.gateway.hub.publish(channel, { data: Buffer.from(data) });
 
@@ -130,7 +120,7 @@ describe('reload re-checks open subscriber streams', () => {
   test("a revoked key closes that consumer's streams on every transport; the others keep receiving", async () => {
     await withGateway({}, async (gw) => {
       const aliceSse = await subscribe(`${gw.proxyUrl}/news?apikey=alice-key`, SSE);
-      const aliceWs = await openWebSocket(`ws://127.0.0.1:${gw.proxyPort}/news`, { apikey: 'alice-key' });
+      const aliceWs = await openWebSocket(`ws://127.0.0.1:${gw.proxyPort}/news`, { headers: { apikey: 'alice-key' } });
       const alicePoll = request(`${gw.proxyUrl}/news?apikey=alice-key`);
       await held(gw, 3);
       const bob = await subscribe(`${gw.proxyUrl}/news?apikey=bob-key`, SSE);
