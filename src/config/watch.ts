@@ -32,7 +32,7 @@ export function watchFile(path: string, onChange: () => void, options: FileWatch
   const debounceMs = options.debounceMs ?? DEFAULT_WATCH_DEBOUNCE_MS;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
-  const watcher: FSWatcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
+  const watcher: FSWatcher = watch(dirname(file), (_event, changed) => {
     // Some platforms do not say which file changed: then any change in the folder counts.
     if (changed !== null && changed !== name) return;
     clearTimeout(timer);
