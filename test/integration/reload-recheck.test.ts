@@ -173,10 +173,14 @@ describe('reload re-checks open subscriber streams', () => {
       const otherWs = await openWebSocket(`ws://127.0.0.1:${gw.proxyPort}/other`);
       const newsWs = await openWebSocket(`ws://127.0.0.1:${gw.proxyPort}/news?apikey=bob-key`);
       const newsPoll = request(`${gw.proxyUrl}/news?apikey=alice-key`);
-      await held(gw, 4);
+      const otherPoll = request(`${gw.proxyUrl}/other`);
+      await held(gw, 5);
 
       const result = await gw.gateway.reload(snapshotFrom(config({ other: false, newsChannels: 'headlines' })));
-      assert.deepEqual(result.closedBy, { ROUTE_REMOVED: 2, ROUTE_CHANGED: 2 });
+      assert.deepEqual(result.closedBy, { ROUTE_REMOVED: 3, ROUTE_CHANGED: 2 });
+      const removed = await otherPoll;
+      assert.equal(removed.statusCode, 404, 'a waiting long-poll on a removed route');
+      await removed.body.dump();
       assert.equal((await otherSse.ended).replace(/^: hi\n\n/, ''), farewell('ROUTE_REMOVED'));
       assert.deepEqual(await otherWs.closed, { code: 4404, reason: 'ROUTE_REMOVED' });
       assert.deepEqual(await newsWs.closed, { code: 1012, reason: 'ROUTE_CHANGED' }, '1012 "service restart": reconnect now');
