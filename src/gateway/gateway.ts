@@ -36,10 +36,7 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** How often a target taken out by passive health checks is probed. */
   readonly probeIntervalMs?: number;
-  /**
-   * A pub/sub engine shared with other gateways (a node taking over from a draining one, in
-   * one process): the gateway neither creates nor closes it. Default: its own memory engine.
-   */
+  /** An engine shared with other gateways (the gateway neither creates nor closes it); default: its own memory engine. */
   readonly engine?: Engine;
 }
 
@@ -54,7 +51,7 @@ export interface ReloadResult extends RecheckSummary {
  * ```ts
  * const gateway = await Gateway.start(options);
  * gateway.addresses.proxy; // ['127.0.0.1:43121']
- * gateway.reload(newSnapshot);
+ * await gateway.reload(newSnapshot); // { configHash, kept: 12, closed: 1, closedBy: { RECHECK_FAILED: 1 } }
  * await gateway.stop();
  * ```
  */
@@ -119,18 +116,12 @@ export class Gateway {
   }
 
   /**
-   * Swaps in a new config, then re-checks every open subscriber stream against it: a stream
-   * stays open (and keeps receiving) while its route exists and its plugins still let its
-   * request in; otherwise it ends with a reconnect hint (ROUTE_REMOVED, ROUTE_CHANGED,
-   * RECHECK_FAILED; see `recheckStream`). The swap is done before the first `await`, so
-   * requests arriving after the call see the new config; requests in flight finish on the
-   * state they started with. Rejects, keeping the old config and every stream, when a plugin
-   * cannot compile the new one. SIGHUP, `--watch` and the Admin API's `POST /config` all
-   * come here.
-   *
-   * ```ts
-   * const { configHash, kept, closed, closedBy } = await gateway.reload(snapshot);
-   * ```
+   * Swaps in a new config (before the first `await`: requests arriving after the call see it,
+   * requests in flight finish on theirs), then re-checks every open subscriber stream: it stays
+   * open while its route exists and its plugins still admit its request, else it ends with a
+   * reconnect hint (ROUTE_REMOVED, ROUTE_CHANGED, RECHECK_FAILED; see `recheckStream`). Rejects,
+   * keeping the old config and every stream, when a plugin cannot compile the new one. SIGHUP,
+   * `--watch` and the Admin API's `POST /config` all come here.
    */
   async reload(snapshot: Snapshot): Promise<ReloadResult> {
     const state = buildRuntimeState(snapshot, this.options.registry, this.options.logger, this.hub);
@@ -143,7 +134,8 @@ export class Gateway {
   }
 
   /**
-   * Stops accepting, lets in-flight requests finish for up to `drainTimeoutMs`, then closes
+   * Graceful drain: stops accepting, ends every subscriber stream with a reconnect hint
+   * (HUB_CLOSED), lets in-flight requests finish for up to `drainTimeoutMs`, then closes
    * whatever is left. Safe to call twice.
    */
   stop(): Promise<void> {
