@@ -116,21 +116,22 @@ export class Gateway {
   }
 
   /**
-   * Swaps in a new config (before the first `await`: requests arriving after the call see it,
-   * requests in flight finish on theirs), then re-checks every open subscriber stream: it stays
-   * open while its route exists and its plugins still admit its request, else it ends with a
-   * reconnect hint (ROUTE_REMOVED, ROUTE_CHANGED, RECHECK_FAILED; see `recheckStream`). Rejects,
-   * keeping the old config and every stream, when a plugin cannot compile the new one. SIGHUP,
-   * `--watch` and the Admin API's `POST /config` all come here.
+   * Swaps in a new config at once (requests in flight finish on theirs), then re-checks every
+   * open subscriber stream: it stays open while its route exists and its plugins still admit its
+   * request, else it ends with a reconnect hint (ROUTE_REMOVED, ROUTE_CHANGED, RECHECK_FAILED;
+   * see `recheckStream`). Throws synchronously, keeping the old config and every stream, when a
+   * plugin cannot compile the new one; the promise (never rejected) tells what the re-check did.
+   * SIGHUP, `--watch` and the Admin API's `POST /config` all come here.
    */
-  async reload(snapshot: Snapshot): Promise<ReloadResult> {
+  reload(snapshot: Snapshot): Promise<ReloadResult> {
     const state = buildRuntimeState(snapshot, this.options.registry, this.options.logger, this.hub);
     this.state = state;
     this.hub.setPolicies(state.channelPolicies);
     this.upstream.retainUpstreams([...snapshot.upstreams.values()].map((upstream) => upstream.id));
-    const summary = await this.streams.recheck(state);
-    if (summary.closed > 0) this.options.logger.info({ event: 'streams_rechecked', config_hash: snapshot.hash, ...summary }, 'reload closed streams it no longer admits');
-    return { configHash: snapshot.hash, ...summary };
+    return this.streams.recheck(state).then((summary) => {
+      if (summary.closed > 0) this.options.logger.info({ event: 'streams_rechecked', config_hash: snapshot.hash, ...summary }, 'reload closed streams it no longer admits');
+      return { configHash: snapshot.hash, ...summary };
+    });
   }
 
   /**
