@@ -59,6 +59,7 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
       realIpRecursive: settings.real_ip_recursive,
       maxHeaderSize: settings.max_header_size,
       clientMaxBodySize: settings.client_max_body_size,
+      adminMaxBodySize: settings.admin_max_body_size,
       drainTimeoutMs: settings.drain_timeout * 1000,
       logger,
     });
@@ -90,7 +91,7 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
       logger.info({ event: 'stopping', signal }, 'draining connections');
       process.off('SIGHUP', onHup);
       watching?.close();
-      void gateway.stop().then(() => {
+      void gateway.stop().then(() => registry.shutdown()).then(() => {
         logger.info({ event: 'stopped' }, 'sluice stopped');
         resolve(0);
       });

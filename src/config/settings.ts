@@ -22,6 +22,7 @@ export const SETTING_NAMES = [
   'real_ip_recursive',
   'log_level',
   'client_max_body_size',
+  'admin_max_body_size',
   'max_header_size',
   'drain_timeout',
   'plugins',
@@ -68,6 +69,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('real_ip_recursive', 'off', 'Use the last untrusted address of the real-IP header instead of the last one (on/off).'),
   spec('log_level', 'info', 'debug, info, notice, warn, error or crit (Kong names, mapped onto pino levels).'),
   spec('client_max_body_size', '0', 'Largest request body in bytes (k/m/g suffixes as nginx); 0 = unlimited.'),
+  spec('admin_max_body_size', '10m', 'Largest Admin API request body (`POST /config`), k/m/g suffixes; 0 = unlimited.'),
   spec('max_header_size', '16k', 'Largest total request header size (k/m/g suffixes).'),
   spec('drain_timeout', '30', 'Seconds to wait for open connections on shutdown before closing them.'),
   spec('plugins', 'bundled', 'Comma-separated plugin names to enable; `bundled` = all bundled plugins, `off` = none.'),
@@ -118,6 +120,8 @@ export interface NodeSettings {
   readonly log_level: LogLevel;
   /** Bytes; 0 = unlimited. */
   readonly client_max_body_size: number;
+  /** Bytes; 0 = unlimited. */
+  readonly admin_max_body_size: number;
   readonly max_header_size: number;
   /** Seconds. */
   readonly drain_timeout: number;
@@ -233,6 +237,7 @@ function build(raw: ReadonlyMap<SettingName, Sourced>): NodeSettings {
     real_ip_recursive: need('real_ip_recursive', parseBoolean),
     log_level: need('log_level', parseLogLevel),
     client_max_body_size: need('client_max_body_size', parseSize),
+    admin_max_body_size: need('admin_max_body_size', parseSize),
     max_header_size: need('max_header_size', parseSize),
     drain_timeout: need('drain_timeout', parseSeconds),
     plugins: need('plugins', parsePluginList),

@@ -1,47 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { hostname } from 'node:os';
-import { VERSION } from '../version.ts';
-import type { Hub, HubCounters } from '../pubsub/hub.ts';
+import { statusBody } from '../admin/node-info.ts';
 import type { RuntimeState } from './state.ts';
 
-export interface AdminDeps {
-  readonly nodeId: string;
-  readonly getState: () => RuntimeState;
-  readonly connections: () => number;
-  readonly hub: Hub;
-}
-
 /**
- * The admin listener's answers that the gateway core provides (`GET /`, `GET /status`).
- * The full Kong-shaped Admin API is built on this listener later.
+ * The admin listener is served by the Admin API (`src/admin/`); this file keeps the status
+ * listener's two answers, which share `/status`'s body with it.
  */
-export function createAdminHandler(deps: AdminDeps) {
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && path === '/') {
-      return json(res, 200, { version: VERSION, tagline: 'Welcome to sluice', node_id: deps.nodeId, hostname: hostname() });
-    }
-    if (req.method === 'GET' && path === '/status') {
-      void deps.hub.counters().then(
-        (pubsub) => json(res, 200, { ...statusBody(deps.getState(), deps.connections()), pubsub: pubsubStatus(pubsub) }),
-        () => json(res, 500, { message: 'An unexpected error occurred', code: 'INTERNAL' }),
-      );
-      return;
-    }
-    json(res, 404, { message: 'Not found', code: 'NOT_FOUND' });
-  };
-}
-
-/** nchan_stub_status's counters, in Kong's snake_case. */
-function pubsubStatus(counters: HubCounters) {
-  return {
-    published_messages: counters.published,
-    stored_messages: counters.stored,
-    channels: counters.channels,
-    subscribers: counters.subscribers,
-    slow_consumer_closes: counters.slowConsumers,
-  };
-}
+export { createAdminHandler } from '../admin/handler.ts';
+export type { AdminDeps } from '../admin/types.ts';
 
 /**
  * The status listener (Kong's `status_listen`): `GET /status` and the readiness probe
@@ -55,15 +21,6 @@ export function createStatusHandler(getState: () => RuntimeState, isStopping: ()
     }
     if (req.method === 'GET' && path === '/status') return json(res, 200, statusBody(getState()));
     json(res, 404, { message: 'Not found', code: 'NOT_FOUND' });
-  };
-}
-
-function statusBody(state: RuntimeState, connections?: number) {
-  const memory = process.memoryUsage();
-  return {
-    configuration_hash: state.snapshot.hash,
-    ...(connections === undefined ? {} : { server: { connections_active: connections } }),
-    memory: { rss: memory.rss, heap_used: memory.heapUsed },
   };
 }
 

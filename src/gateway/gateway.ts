@@ -18,6 +18,9 @@ import { StreamRegistry, type RecheckSummary } from './streams.ts';
 
 export type ListenerName = 'proxy' | 'admin' | 'internal' | 'status';
 
+/** Kong's `nginx_admin_client_max_body_size` default (10m). */
+export const DEFAULT_ADMIN_MAX_BODY_SIZE = 10 * 1024 * 1024;
+
 export interface GatewayOptions {
   /** Addresses per listener; an empty list turns that listener off. */
   readonly listen: Readonly<Record<ListenerName, readonly ListenAddress[]>>;
@@ -32,6 +35,8 @@ export interface GatewayOptions {
   readonly maxHeaderSize: number;
   /** Bytes; 0 means no limit, as nginx's `client_max_body_size 0`. */
   readonly clientMaxBodySize: number;
+  /** Largest Admin API request body (`POST /config`) in bytes; 0 = no limit. Default 10 MiB. */
+  readonly adminMaxBodySize?: number;
   readonly drainTimeoutMs: number;
   readonly logger: Logger;
   /** How often a target taken out by passive health checks is probed. */
@@ -174,7 +179,16 @@ export class Gateway {
       },
       holdStreams: (ctx, hub, stream) => this.streams.hold(ctx, hub, stream),
     });
-    const admin = createAdminHandler({ nodeId: this.nodeId, getState: () => this.state, connections: () => this.openConnections(), hub: this.hub });
+    const admin = createAdminHandler({
+      nodeId: this.nodeId,
+      getState: () => this.state,
+      connections: () => this.openConnections(),
+      hub: this.hub,
+      registry: this.options.registry,
+      reload: (snapshot) => this.reload(snapshot),
+      logger,
+      maxBodySize: this.options.adminMaxBodySize ?? DEFAULT_ADMIN_MAX_BODY_SIZE,
+    });
     this.publisher = createInternalPubsubHandler({ hub: this.hub, ...(this.options.clientMaxBodySize > 0 ? { maxBodySize: this.options.clientMaxBodySize } : {}) });
     const internal = createInternalHandler(this.options.internalAccess, this.publisher);
     const handlers: Record<ListenerName, { request: (req: IncomingMessage, res: ServerResponse) => void; upgrade?: typeof proxy.upgrade }> = {
@@ -185,16 +199,23 @@ export class Gateway {
     };
     for (const name of ['proxy', 'internal', 'admin', 'status'] as const) {
       for (const address of this.options.listen[name]) {
-        const server = this.createHttpServer(handlers[name].request, handlers[name].upgrade);
+        const server = this.createHttpServer(handlers[name].request, handlers[name].upgrade, this.bodyLimitOf(name));
         const bound = await listen(server, name, address);
         this.servers.push({ name, server, address: bound });
       }
     }
   }
 
+  /** The body size a listener accepts (0 = any), for answering `Expect: 100-continue`. */
+  private bodyLimitOf(name: ListenerName): number {
+    if (name === 'admin') return this.options.adminMaxBodySize ?? DEFAULT_ADMIN_MAX_BODY_SIZE;
+    return name === 'status' ? 0 : this.options.clientMaxBodySize;
+  }
+
   private createHttpServer(
     onRequest: (req: IncomingMessage, res: ServerResponse) => void,
-    onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void,
+    onUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined,
+    bodyLimit: number,
   ): Server {
     const server = createServer(
       {
@@ -213,6 +234,13 @@ export class Gateway {
     server.on('connection', (socket: Duplex) => {
       this.connections++;
       socket.once('close', () => this.connections--);
+    });
+    // `Expect: 100-continue` with a Content-Length over the limit: the 413 goes out without a
+    // `100 Continue`, so the client never sends the body (Node would invite it unconditionally).
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      const declared = Number(req.headers['content-length']);
+      if (!(bodyLimit > 0 && declared > bodyLimit)) res.writeContinue();
+      onRequest(req, res);
     });
     if (onUpgrade) server.on('upgrade', onUpgrade);
     else server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => writeErrorToSocket(socket, 'BAD_REQUEST'));

@@ -17,6 +17,7 @@ import {
 } from '../proxy/index.ts';
 import { normalizePath, splitRequestTarget } from '../router/normalize.ts';
 import { VERSION } from '../version.ts';
+import { accelRedirectContext } from './accel-redirect.ts';
 import { BodyLimit } from './body-limit.ts';
 import type { RequestContext } from './context.ts';
 import { GATEWAY_ERRORS, GatewayError, errorBody } from './errors.ts';
@@ -43,6 +44,9 @@ export interface ProxyHandlerDeps {
 
 const VIA = `1.1 sluice/${VERSION}`;
 
+/** The client side of a WebSocket upgrade, as Node's `'upgrade'` event hands it over. */
+type ClientUpgrade = { readonly socket: Duplex; readonly head: Buffer };
+
 /** Set by the gateway on every proxied response, replacing whatever the upstream sent. */
 const LATENCY_HEADERS: ReadonlySet<string> = new Set(['x-kong-upstream-latency', 'x-kong-proxy-latency']);
 
@@ -52,9 +56,6 @@ const LATENCY_HEADERS: ReadonlySet<string> = new Set(['x-kong-upstream-latency',
  */
 const REQUEST_ID_PREFIX = randomBytes(8).toString('hex');
 let requestSequence = 0;
-
-/** nginx's limit on internal redirects per request (then "rewrite or internal redirection cycle"). */
-const MAX_INTERNAL_REDIRECTS = 10;
 
 function nextRequestId(): string {
   requestSequence++;
@@ -199,48 +200,21 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
   }
 
   /**
-   * nchan's X-Accel-Redirect: the upstream's answer is dropped and the same client request
-   * (method, headers, body) is served again on the internal route the target path matches,
-   * with its own plugins. The target's query replaces the client's when it has one (the
-   * client's `last_event_id` stays unless the target sets it); otherwise the client's is kept.
-   * `req.url` becomes the target, as nginx's `$uri`/`$args` do.
+   * nchan's X-Accel-Redirect (see accel-redirect.ts): the upstream's answer is gone and the same
+   * client request, or WebSocket upgrade, is served again on the internal route the target
+   * matches, with that route's plugins.
    */
-  async function accelRedirect(ctx: RequestContext, run: PluginRun | undefined, target: string, redirects: number): Promise<void> {
-    if (redirects > MAX_INTERNAL_REDIRECTS) throw new GatewayError('INTERNAL', { detail: 'internal redirection cycle' });
-    const split = splitRequestTarget(target.trim());
-    let { query, hasQueryMark } = split.hasQueryMark ? split : ctx;
-    if (split.hasQueryMark) {
-      const own = new URLSearchParams(split.query);
-      const lastEventId = new URLSearchParams(ctx.query).get('last_event_id');
-      if (lastEventId !== null && !own.has('last_event_id')) {
-        query = `${query}${query === '' ? '' : '&'}last_event_id=${encodeURIComponent(lastEventId)}`;
-        hasQueryMark = true;
-      }
-    }
-    const inner: RequestContext = {
-      id: ctx.id,
-      startedAt: ctx.startedAt,
-      req: ctx.req,
-      res: ctx.res,
-      state: ctx.state,
-      scheme: ctx.scheme,
-      clientIp: ctx.clientIp,
-      path: normalizePath(split.path),
-      query,
-      hasQueryMark,
-      host: ctx.host,
-      port: ctx.port,
-      shared: {},
-    };
+  async function accelRedirect(ctx: RequestContext, run: PluginRun | undefined, target: string, redirects: number, upgrade?: ClientUpgrade): Promise<void> {
+    const { inner, url } = accelRedirectContext(ctx, target, redirects);
     route(inner, true);
-    ctx.req.url = hasQueryMark ? `${split.path}?${query}` : split.path;
-    await serve(inner, redirects);
+    ctx.req.url = url;
+    await (upgrade ? serveUpgrade(inner, upgrade, redirects) : serve(inner, redirects));
     // The first route's log phase sees what the client got.
     if (run && inner.response) ctx.response = inner.response;
   }
 
   /** What a terminator (pub/sub) gets; its response head goes through header_filter too. */
-  function terminatorExchange(ctx: RequestContext, run: PluginRun | undefined, upgrade?: { socket: Duplex; head: Buffer }): TerminatorExchange {
+  function terminatorExchange(ctx: RequestContext, run: PluginRun | undefined, upgrade?: ClientUpgrade): TerminatorExchange {
     return {
       req: ctx.req,
       res: ctx.res,
@@ -283,7 +257,6 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
 
   async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     let ctx: RequestContext | undefined;
-    let run: PluginRun | undefined;
     // Upgrades come without a response object; one bound to the socket keeps a single error
     // path and lets plugins answer an upgrade like any other request.
     const res = new ServerResponse(req);
@@ -292,8 +265,24 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     res.once('finish', () => socket.end());
     try {
       ctx = createContext(req, res);
-      const match = route(ctx);
-      if (match.httpsRedirect) throw new GatewayError('HTTPS_REQUIRED');
+      if (route(ctx).httpsRedirect) throw new GatewayError('HTTPS_REQUIRED');
+    } catch (error) {
+      return fail(ctx, res, undefined, error);
+    }
+    await serveUpgrade(ctx, { socket, head }, 0);
+  }
+
+  /**
+   * serve() for a routed WebSocket upgrade (no log phase): a plugin's answer, the terminator
+   * (a pubsub-subscriber takes the socket), or the pass-through to the service, whose
+   * X-Accel-Redirect sends the upgrade on to an internal route as for plain requests.
+   */
+  async function serveUpgrade(ctx: RequestContext, upgrade: ClientUpgrade, redirects: number): Promise<void> {
+    const socket = upgrade.socket as Socket;
+    let run: PluginRun | undefined;
+    try {
+      const match = ctx.match;
+      if (!match) throw new GatewayError('NO_ROUTE');
       const chain = ctx.state.plugins.forRoute(match.route, match.service);
       if (!chain.empty) {
         run = new PluginRun(ctx, chain, new RequestPdk(ctx, pdkOptions), deps.logger);
@@ -301,16 +290,17 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
         if (!ctx.exit) await run.access();
       }
       if (ctx.exit) return await respond(ctx, run, ctx.exit.status, { ...ctx.exit.headers }, ctx.exit.body, 'exit');
-      if (ctx.terminator) {
-        deps.trackUpgrade(socket);
-        return await ctx.terminator.handle(terminatorExchange(ctx, run, { socket, head }));
-      }
-      res.detachSocket(socket as Socket);
       deps.trackUpgrade(socket);
+      if (ctx.terminator) return await ctx.terminator.handle(terminatorExchange(ctx, run, upgrade));
+      ctx.res.detachSocket(socket);
       const request = buildUpstreamRequest(ctx, trusted, null, { upgrade: true, withPlugins: run !== undefined });
-      await deps.upstream.upgrade(request, { req, socket, head, requestId: ctx.id });
+      const result = await deps.upstream.upgrade(request, { req: ctx.req, socket, head: upgrade.head, requestId: ctx.id });
+      if (result.redirect === undefined) return;
+      // Nothing was written: the socket is the gateway's again, for the internal route's answer.
+      ctx.res.assignSocket(socket);
+      await accelRedirect(ctx, run, result.redirect, redirects + 1, upgrade);
     } catch (error) {
-      if (res.socket) return fail(ctx, res, run, error);
+      if (ctx.res.socket) return fail(ctx, ctx.res, run, error);
       writeErrorToSocket(socket, error instanceof GatewayError ? error.code : 'INTERNAL');
     }
   }

@@ -70,6 +70,11 @@ export interface PluginHandler<Config = Record<string, unknown>, Compiled = Conf
    * ```
    */
   readonly recheck?: true | ((kong: Pdk, conf: Compiled) => void | Promise<void>);
+  /**
+   * Once, when the process stops serving: releases what the plugin keeps for the whole process
+   * across snapshots (rate-limiting's Redis connections).
+   */
+  readonly shutdown?: () => Promise<void>;
 }
 
 /** Kong's `no_consumer` / `no_route` / `no_service` restrictions: `false` forbids that scope. */

@@ -50,6 +50,11 @@ export class PluginRegistry {
     return [...this.#entries.keys()].sort();
   }
 
+  /** Runs every plugin's `shutdown` (the process stops serving); failures are ignored. */
+  async shutdown(): Promise<void> {
+    await Promise.allSettled([...this.#entries.values()].map(async ({ def }) => def.handler.shutdown?.()));
+  }
+
   /**
    * Applies the schema's defaults to a copy of `config`, then checks it. Unknown plugin names
    * are the caller's to report (with Kong's "not enabled" message).

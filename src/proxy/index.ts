@@ -9,7 +9,7 @@ export type { Balancer, Peer, HealthPredicate } from './balancer.ts';
 export { createHealthChecker, DEFAULT_PROBE_INTERVAL_MS } from './health.ts';
 export type { HealthChecker, HealthListener, HealthOptions, TargetHealth } from './health.ts';
 export { createUpstreamClient } from './upstream-client.ts';
-export type { UpstreamClient, UpstreamClientOptions, UpgradeClient } from './upstream-client.ts';
+export type { UpstreamClient, UpstreamClientOptions, UpgradeClient, UpgradeResult } from './upstream-client.ts';
 export { UpstreamCancel } from './cancel.ts';
 export type { BodyFlow, ResponseSink, UpstreamResponseHead } from './exchange.ts';
 export { toGatewayError } from './upstream-errors.ts';

@@ -34,6 +34,13 @@ export interface UpgradeClient {
   readonly requestId?: string;
 }
 
+/**
+ * How an upgrade ended: the status written to the client, or (`redirect`) the target of the
+ * upstream's `X-Accel-Redirect`, in which case nothing was written and the client socket is the
+ * caller's again.
+ */
+export type UpgradeResult = { readonly status: number; readonly redirect?: undefined } | { readonly status: number; readonly redirect: string };
+
 export interface UpstreamClient {
   /**
    * Sends one request to the service (through its upstream's balancer when it has one) and
@@ -49,11 +56,14 @@ export interface UpstreamClient {
    */
   forward(request: UpstreamRequest, sink: ResponseSink, signal?: AbortSignal | UpstreamCancel): Promise<void>;
   /**
-   * Passes a WebSocket (or any HTTP/1.1 Upgrade) through to the service. Always answers the
-   * client socket itself: a relayed 101 + spliced sockets, the upstream's non-101 response, or a
-   * JSON error response. Resolves with the upstream status, or the error status written.
+   * Passes a WebSocket (or any HTTP/1.1 Upgrade) through to the service. Answers the client
+   * socket itself: a relayed 101 + spliced sockets, the upstream's non-101 response, or a JSON
+   * error response; resolves with the upstream status, or the error status written. The one
+   * exception is a non-101 answer carrying `X-Accel-Redirect` (nchan's internal redirect, as
+   * `ResponseWriter` has it for plain requests): it is dropped unread and the result names the
+   * target, leaving the client socket untouched.
    */
-  upgrade(request: UpstreamRequest, client: UpgradeClient): Promise<number>;
+  upgrade(request: UpstreamRequest, client: UpgradeClient): Promise<UpgradeResult>;
   /** Health state of an upstream by id (for the Admin API's `/upstreams/{u}/health`). */
   health(upstreamId: string): HealthChecker | undefined;
   /** Drops balancer/health state of upstreams no longer in the config. */
@@ -101,7 +111,7 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
     throw lastError;
   }
 
-  async function upgrade(request: UpstreamRequest, client: UpgradeClient): Promise<number> {
+  async function upgrade(request: UpstreamRequest, client: UpgradeClient): Promise<UpgradeResult> {
     const svc = registry.serviceEntry(request.service);
     const up = request.upstream !== undefined ? registry.upstreamEntry(request.upstream) : undefined;
     const hashKey = up !== undefined && up.upstream.algorithm === 'consistent-hashing' ? computeHashKey(up.upstream, request.hashInputs) : undefined;
@@ -147,10 +157,16 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
     if (outcome === undefined) {
       const error = toGatewayError(lastError ?? new Error('upgrade failed'));
       writeUpgradeError(client.socket, error, client.requestId);
-      return error.status;
+      return { status: error.status };
+    }
+    const status = outcome.response.statusCode ?? 502;
+    const redirect = outcome.kind === 'response' ? outcome.response.headers['x-accel-redirect'] : undefined;
+    if (redirect !== undefined) {
+      outcome.response.destroy();
+      return { status, redirect: typeof redirect === 'string' ? redirect : String(redirect[0] ?? '') };
     }
     relayUpgrade(client.socket, client.head, outcome);
-    return outcome.response.statusCode ?? 502;
+    return { status };
   }
 
   return {

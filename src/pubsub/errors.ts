@@ -15,7 +15,9 @@ export type PubsubErrorCode =
   /** The hub is shutting down (graceful drain): reconnect elsewhere. */
   | 'HUB_CLOSED'
   /** Publishing to a `meta/` channel: those carry channel events only. */
-  | 'META_CHANNEL';
+  | 'META_CHANNEL'
+  /** The publisher upstream hook answered other than 200/201/202/304/204 (nchan: 403). */
+  | 'UPSTREAM_REFUSED';
 
 /** The status nchan answers with for each code. */
 export const PUBSUB_ERROR_STATUS: Readonly<Record<PubsubErrorCode, number>> = {
@@ -27,6 +29,7 @@ export const PUBSUB_ERROR_STATUS: Readonly<Record<PubsubErrorCode, number>> = {
   ENGINE_CLOSED: 503,
   HUB_CLOSED: 503,
   META_CHANNEL: 403,
+  UPSTREAM_REFUSED: 403,
 };
 
 export class PubsubError extends Error {

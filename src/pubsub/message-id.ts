@@ -140,7 +140,8 @@ export function slotCursor(id: MessageId, slot: number): MessageId {
  */
 export function nextMultiplexedId(prev: MessageId | undefined, slots: number, slot: number, messageId: MessageId): MessageId {
   const tag = messageId.tags[0] ?? 0;
-  if (slots === 1) return singleId(messageId.time, tag);
+  // Ids are immutable: a single-channel subscriber shares the engine's id (no allocation per delivery).
+  if (slots === 1) return messageId.tags.length === 1 && messageId.active === 0 ? messageId : singleId(messageId.time, tag);
   const tags = prev !== undefined && prev.time === messageId.time && prev.tags.length === slots
     ? [...prev.tags]
     : new Array<number>(slots).fill(NO_TAG);

@@ -65,7 +65,13 @@ export function nchanModulePath(): string | undefined {
   return NCHAN_MODULE_PATHS.find((p) => existsSync(p));
 }
 
-function nginxConf(dir: string, port: number, module: string): string {
+/** Extra configuration for one nchan server. */
+export interface NchanOptions {
+  /** nginx `location` blocks added to the server (e.g. hook locations that proxy to a test app). */
+  readonly locations?: string;
+}
+
+function nginxConf(dir: string, port: number, module: string, extra = ''): string {
   const sub = 'nchan_subscriber websocket eventsource longpoll chunked multipart-mixed;';
   return `load_module ${module};
 worker_processes 1;
@@ -84,6 +90,7 @@ http {
   server {
     listen 127.0.0.1:${port};
     location = /ready { return 200 "ready\\n"; }
+${extra}
     location ~ ^/pub-small/(.+)$ {
       nchan_publisher;
       nchan_channel_id $1;
@@ -152,7 +159,7 @@ async function waitReady(port: number, child: ChildProcess): Promise<boolean> {
 }
 
 /** Starts nginx + nchan; undefined when either is not installed. Throws when it is installed but does not start. */
-export async function startNchan(): Promise<NchanServer | undefined> {
+export async function startNchan(options: NchanOptions = {}): Promise<NchanServer | undefined> {
   const module = nchanModulePath();
   if (module === undefined) return undefined;
   let lastLog = '';
@@ -161,7 +168,7 @@ export async function startNchan(): Promise<NchanServer | undefined> {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-nchan-'));
     chmodSync(dir, 0o755); // workers may run as `nobody` when the tests run as root
     const port = await freePort();
-    writeFileSync(join(dir, 'nginx.conf'), nginxConf(dir, port, module));
+    writeFileSync(join(dir, 'nginx.conf'), nginxConf(dir, port, module, options.locations));
     const child = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -203,8 +210,8 @@ export async function startNchan(): Promise<NchanServer | undefined> {
  * Starts nchan for a test, or: fails the test when `CI=true` (CI must install it), otherwise skips it
  * with a visible notice. Returns undefined when the caller should return at once.
  */
-export async function requireNchan(t: TestContext): Promise<NchanServer | undefined> {
-  const server = await startNchan();
+export async function requireNchan(t: TestContext, options: NchanOptions = {}): Promise<NchanServer | undefined> {
+  const server = await startNchan(options);
   if (server !== undefined) return server;
   if (process.env.CI === 'true') throw new Error(`${NCHAN_MISSING} (required in CI)`);
   t.diagnostic(NCHAN_MISSING);

@@ -1,5 +1,7 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { request } from 'undici';
 import { rawRequest } from '../helpers/servers.ts';
 import { useEchoGateway } from '../helpers/gateway.ts';
@@ -43,6 +45,24 @@ describe('request limits and malformed requests', () => {
     const chunked = `258\r\n${chunk}\r\n258\r\n${chunk}\r\n0\r\n\r\n`;
     const res = await rawRequest(ctx.gw.proxyPort, `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunked}`);
     assert.equal(res.status, 413);
+  });
+
+  test('Expect: 100-continue over the limit: 413 without inviting the body; within it: 100 Continue, then the answer', async () => {
+    const over = connect(ctx.gw.proxyPort, '127.0.0.1');
+    over.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n');
+    const [first] = (await once(over, 'data')) as [Buffer];
+    assert.match(first.toString('latin1'), /^HTTP\/1\.1 413 /, 'no 100 Continue before the refusal');
+    over.destroy();
+
+    const within = connect(ctx.gw.proxyPort, '127.0.0.1');
+    within.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n');
+    const [invite] = (await once(within, 'data')) as [Buffer];
+    assert.equal(invite.toString('latin1'), 'HTTP/1.1 100 Continue\r\n\r\n');
+    let answer = '';
+    within.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    within.write('hello');
+    await once(within, 'close');
+    assert.match(answer, /^HTTP\/1\.1 200 /);
   });
 
   test('a body within the limit passes', async () => {

@@ -1,8 +1,12 @@
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { randomUUID } from 'node:crypto';
+import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'undici';
 import { startGateway, useEchoGateway, type ErrorBody } from '../helpers/gateway.ts';
 import { clock } from '../../src/plugins/bundled/rate-limiting/clock.ts';
+import { shutdown } from '../../src/plugins/bundled/rate-limiting/handler.ts';
+import { requireRedis } from '../helpers/redis-rate-limit.ts';
+import { startEchoServer } from '../helpers/servers.ts';
 
 /** rate-limiting through real sockets, with the plugin's clock frozen and stepped by the test. */
 
@@ -34,9 +38,12 @@ services:
       - name: concurrent
         paths: [/concurrent]
         plugins: [{ name: rate-limiting, config: { minute: 10 } }]
-      - name: redis
-        paths: [/redis]
-        plugins: [{ name: rate-limiting, config: { minute: 1, policy: redis, redis: { host: redis.invalid } } }]
+      - name: redis-down
+        paths: [/redis-down]
+        plugins: [{ name: rate-limiting, config: { minute: 1, policy: redis, redis: { host: 127.0.0.1, port: 1 } } }]
+      - name: redis-down-strict
+        paths: [/redis-down-strict]
+        plugins: [{ name: rate-limiting, config: { minute: 1, policy: redis, fault_tolerant: false, redis: { host: 127.0.0.1, port: 1 } } }]
       - name: sliding
         paths: [/sliding]
         plugins: [{ name: rate-limiting, config: { minute: 4, window_type: sliding } }]
@@ -144,10 +151,13 @@ describe('rate-limiting plugin', () => {
     }
   });
 
-  test('policy redis is not available yet: fault_tolerant (the default) proxies without limiting', async () => {
+  test('policy redis with Redis down: fault_tolerant (the default) proxies without limiting; false answers 500', async () => {
     now = Date.UTC(2026, 5, 1, 15, 0, 0, 0);
-    assert.equal((await get('/redis')).status, 200);
-    assert.equal((await get('/redis')).status, 200);
+    assert.equal((await get('/redis-down')).status, 200);
+    assert.equal((await get('/redis-down')).status, 200);
+    const strict = await get('/redis-down-strict');
+    assert.equal(strict.status, 500);
+    assert.equal((JSON.parse(strict.text) as ErrorBody).message, 'An unexpected error occurred');
   });
 
   test('sliding window: half of the previous minute still counts 30 s later', async () => {
@@ -173,7 +183,45 @@ services:
   test("Kong's entity checks refuse the config", async () => {
     await assert.rejects(startGateway(bad('{}')), /at least one of these fields must be non-empty/);
     await assert.rejects(startGateway(bad('{ minute: 10, hour: 5 }')), /The limit for hour\(5\.0\) cannot be lower than the limit for minute\(10\.0\)/);
-    await assert.rejects(startGateway(bad('{ minute: 1, policy: redis, fault_tolerant: false, redis: { host: r } }')), /policy 'redis' is not available/);
+    await assert.rejects(startGateway(bad('{ minute: 1, policy: redis }')), /config.redis.host: required field missing/);
     await assert.rejects(startGateway(bad('{ minute: 1, window_type: rolling }')), /window_type/);
+  });
+});
+
+describe('rate-limiting policy redis: counters shared by two nodes', () => {
+  after(() => shutdown());
+
+  test('two gateways on one Redis let `minute` requests through in all, then both answer 429', async (t) => {
+    const redis = await requireRedis(t);
+    if (!redis) return;
+    const upstream = await startEchoServer();
+    // A fresh counter space: the limit is per route id, and the route is new for this run.
+    const name = `shared-${randomUUID()}`;
+    const yaml = `
+_format_version: "3.0"
+services:
+  - name: echo
+    url: ${upstream.url}
+    routes:
+      - name: ${name}
+        paths: [/shared]
+        plugins: [{ name: rate-limiting, config: { minute: 4, limit_by: ip, policy: redis, redis: { host: ${redis.host}, port: ${redis.port}, database: ${redis.database} } } }]
+`;
+    const [a, b] = [await startGateway(yaml), await startGateway(yaml)];
+    t.after(async () => {
+      await a.gateway.stop();
+      await b.gateway.stop();
+      await upstream.close();
+    });
+    const statuses: number[] = [];
+    const remaining: string[] = [];
+    for (const gw of [a, b, a, b, a, b]) {
+      const res = await request(`${gw.proxyUrl}/shared`);
+      await res.body.dump();
+      statuses.push(res.statusCode);
+      remaining.push(String(res.headers['x-ratelimit-remaining-minute']));
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 200, 429, 429]);
+    assert.deepEqual(remaining, ['3', '2', '1', '0', '0', '0']);
   });
 });

@@ -60,7 +60,7 @@ async function harness(transport: Transport, options: Partial<SubscriberOptions>
 }
 
 /** A raw HTTP/1.1 GET on a socket; `paused` leaves the response unread. */
-function rawGet(port: number, path: string, headers: Record<string, string> = {}) {
+function rawGet(port: number, path: string, headers: Record<string, string> = {}, request = 'GET %s HTTP/1.1') {
   const socket: Socket = connect(port, '127.0.0.1');
   let text = '';
   const waiters = new Set<() => void>();
@@ -73,7 +73,7 @@ function rawGet(port: number, path: string, headers: Record<string, string> = {}
     text += c.toString('latin1');
     for (const w of waiters) w();
   });
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+  socket.write(`${request.replace('%s', path)}\r\nHost: x\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
   return {
     socket,
     closed,
@@ -321,6 +321,42 @@ describe('eventsource transport', () => {
     } finally {
       await x.close();
     }
+  });
+});
+
+describe('stream framing on the wire', () => {
+  let h: Harness;
+  before(async () => (h = await harness(eventsourceTransport)));
+  after(() => h.close());
+
+  it('frames one message for HTTP/1.1 (chunked) and HTTP/1.0 (until close) subscribers alike', async () => {
+    const v11 = rawGet(h.port, '/sub/wire', { accept: 'text/event-stream' });
+    const v10 = rawGet(h.port, '/sub/wire', { accept: 'text/event-stream' }, 'GET %s HTTP/1.0');
+    await v11.until((t) => t.includes(': hi'));
+    await v10.until((t) => t.includes(': hi'));
+    const id = await h.publish('wire', 'line 1\nline 2');
+    const frame = `id: ${id}\ndata: line 1\ndata: line 2\n\n`;
+    const body11 = await v11.until((t) => t.endsWith(`${frame}\r\n`));
+    assert.match(body11, /\r\ntransfer-encoding: chunked\r\n/i);
+    assert.ok(body11.endsWith(`${Buffer.byteLength(frame).toString(16)}\r\n${frame}\r\n`), body11);
+    const body10 = await v10.until((t) => t.endsWith(frame));
+    assert.doesNotMatch(body10, /transfer-encoding/i);
+    assert.equal(body10.slice(body10.indexOf('\r\n\r\n') + 4), `: hi\n\n${frame}`);
+    await h.hub.delete('wire');
+    await v10.closed; // HTTP/1.0: the body ends with the connection
+    await v11.until((t) => t.endsWith('0\r\n\r\n'));
+    v11.socket.destroy();
+  });
+
+  it('answers HEAD with the stream head only', async () => {
+    await h.publish('wire-head', 'not for HEAD');
+    const head = rawGet(h.port, '/sub/wire-head?last_event_id=0:0', { accept: 'text/event-stream', connection: 'close' }, 'HEAD %s HTTP/1.1');
+    await head.closed;
+    const text = head.text();
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(text, /\r\ncontent-type: text\/event-stream; charset=utf-8\r\n/i);
+    assert.doesNotMatch(text, /not for HEAD|data:/);
+    head.socket.destroy();
   });
 });
 

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { randomUUID } from 'node:crypto';
+import { after, describe, it, type TestContext } from 'node:test';
+import { BatchedStore } from '../../src/plugins/bundled/rate-limiting/batched-store.ts';
+import { RedisStore } from '../../src/plugins/bundled/rate-limiting/redis-store.ts';
 import { LocalStore, type CounterWindow, type RateLimitStore } from '../../src/plugins/bundled/rate-limiting/store.ts';
+import { requireRedis } from '../helpers/redis-rate-limit.ts';
 
 /**
- * The contract every rate-limiting store (policy) meets; the redis store will run it too:
- * `storeContract('redis', () => new RedisStore(...))`.
+ * The contract every rate-limiting store (policy) meets. `create` may skip (answer undefined)
+ * when what the store needs is missing outside CI.
  */
-export function storeContract(name: string, create: () => RateLimitStore): void {
+export function storeContract(name: string, create: (t: TestContext) => RateLimitStore | undefined | Promise<RateLimitStore | undefined>): void {
   describe(`rate-limiting store contract: ${name}`, () => {
     const minute = (start: number, previous = false): CounterWindow => ({
       start,
@@ -14,8 +18,9 @@ export function storeContract(name: string, create: () => RateLimitStore): void 
       ...(previous ? { previousStart: start - 60_000 } : {}),
     });
 
-    it('counts per key and window, all keys of one call together', async () => {
-      const store = create();
+    it('counts per key and window, all keys of one call together', async (t) => {
+      const store = await create(t);
+      if (!store) return;
       const w = minute(60_000);
       assert.deepEqual(await store.increment(['a', 'b'], [w, w], 60_001), [
         { current: 1, previous: 0 },
@@ -25,30 +30,34 @@ export function storeContract(name: string, create: () => RateLimitStore): void 
       assert.deepEqual(await store.increment(['a'], [minute(120_000)], 120_000), [{ current: 1, previous: 0 }]);
     });
 
-    it('takes a count back without going below zero', async () => {
-      const store = create();
+    it('takes a count back without going below zero', async (t) => {
+      const store = await create(t);
+      if (!store) return;
       const w = minute(0);
       await store.increment(['k'], [w], 1);
       assert.deepEqual(await store.increment(['k'], [w], 2, -1), [{ current: 0, previous: 0 }]);
       assert.deepEqual(await store.increment(['k'], [w], 3, -1), [{ current: 0, previous: 0 }]);
     });
 
-    it("answers the previous window's count when asked, until it expires", async () => {
-      const store = create();
+    it("answers the previous window's count when asked, until it expires", async (t) => {
+      const store = await create(t);
+      if (!store) return;
       for (let i = 0; i < 4; i++) await store.increment(['k'], [minute(0, true)], 10);
       assert.deepEqual(await store.increment(['k'], [minute(60_000, true)], 61_000), [{ current: 1, previous: 4 }]);
       assert.deepEqual(await store.increment(['k'], [minute(180_000, true)], 181_000), [{ current: 1, previous: 0 }]);
     });
 
-    it('forgets a counter once its keepUntil has passed', async () => {
-      const store = create();
+    it('forgets a counter once its keepUntil has passed', async (t) => {
+      const store = await create(t);
+      if (!store) return;
       const w = minute(0);
       await store.increment(['k'], [w], 1);
       assert.deepEqual(await store.increment(['k'], [w], 60_000), [{ current: 1, previous: 0 }]);
     });
 
-    it('N concurrent increments see N distinct values', async () => {
-      const store = create();
+    it('N concurrent increments see N distinct values', async (t) => {
+      const store = await create(t);
+      if (!store) return;
       const w = minute(0);
       const seen = await Promise.all(Array.from({ length: 50 }, () => store.increment(['k'], [w], 5)));
       assert.deepEqual(seen.map((c) => c[0]!.current).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1));
@@ -57,6 +66,88 @@ export function storeContract(name: string, create: () => RateLimitStore): void 
 }
 
 storeContract('local', () => new LocalStore());
+
+/** Every contract test gets its own key space in the shared Redis. */
+function prefixed(store: RateLimitStore): RateLimitStore {
+  const prefix = `sluice-test:${randomUUID()}:`;
+  return { increment: (keys, windows, now, by) => store.increment(keys.map((k) => prefix + k), windows, now, by) };
+}
+
+const redisStores: RedisStore[] = [];
+after(() => Promise.all(redisStores.map((s) => s.close())));
+
+async function redisStore(t: TestContext): Promise<RedisStore | undefined> {
+  const target = await requireRedis(t);
+  if (target === undefined) return undefined;
+  const store = new RedisStore(target);
+  redisStores.push(store);
+  return store;
+}
+
+storeContract('redis', async (t) => {
+  const store = await redisStore(t);
+  return store && prefixed(store);
+});
+
+describe('rate-limiting redis store', () => {
+  it('shares counters between nodes (two connections, one Redis)', async (t) => {
+    const [a, b] = [await redisStore(t), await redisStore(t)];
+    if (!a || !b) return;
+    const key = `sluice-test:${randomUUID()}`;
+    const w: CounterWindow = { start: 0, keepUntil: 60_000 };
+    assert.equal((await a.increment([key], [w], 1))[0]?.current, 1);
+    assert.equal((await b.increment([key], [w], 2))[0]?.current, 2);
+    assert.equal((await a.increment([key], [w], 3))[0]?.current, 3);
+  });
+
+  it('fails fast (for fault_tolerant to decide) when nothing answers', async () => {
+    const store = new RedisStore({ host: '127.0.0.1', port: 1, database: 0, timeout: 500 });
+    redisStores.push(store);
+    await assert.rejects(store.increment(['k'], [{ start: 0, keepUntil: 60_000 }], 1), /redis 127\.0\.0\.1:1 (is not reachable|did not answer)/);
+  });
+});
+
+describe('rate-limiting batched redis store (sync_rate)', () => {
+  it('counts locally, then every node sees the sum after a sync', async (t) => {
+    const [ra, rb] = [await redisStore(t), await redisStore(t)];
+    if (!ra || !rb) return;
+    // Two nodes, two connections, one key space.
+    const prefix = `sluice-test:${randomUUID()}:`;
+    const via = (store: RedisStore): RateLimitStore => ({ increment: (k, w, n, by) => store.increment(k.map((x) => prefix + x), w, n, by) });
+    const now = () => 10;
+    const a = new BatchedStore(via(ra), 60_000, undefined, now);
+    const b = new BatchedStore(via(rb), 60_000, undefined, now);
+    t.after(() => (a.stop(), b.stop()));
+    const w: CounterWindow = { start: 0, keepUntil: 60_000 };
+    for (let i = 0; i < 3; i++) await a.increment(['k'], [w], 10);
+    assert.equal((await b.increment(['k'], [w], 10))[0]?.current, 1, 'no round trip per request: b only knows its own count');
+    await a.sync();
+    await b.sync();
+    assert.equal((await b.increment(['k'], [w], 10))[0]?.current, 5);
+    await b.sync();
+    await a.sync();
+    assert.equal((await a.increment(['k'], [w], 10))[0]?.current, 6);
+  });
+
+  it('keeps what it counted when a sync fails, and sends it with the next one', async () => {
+    let up = false;
+    const sent: number[] = [];
+    const central: RateLimitStore = {
+      increment: (_k, _w, _n, by = 1) => (up ? (sent.push(by), Promise.resolve([{ current: by, previous: 0 }])) : Promise.reject(new Error('down'))),
+    };
+    const errors: string[] = [];
+    const store = new BatchedStore(central, 60_000, (m) => errors.push(m), () => 1);
+    const w: CounterWindow = { start: 0, keepUntil: 60_000 };
+    await store.increment(['k'], [w], 1);
+    await store.increment(['k'], [w], 1);
+    await store.sync();
+    assert.match(errors[0] ?? '', /sync failed for 1 counter\(s\): down/);
+    up = true;
+    await store.sync();
+    store.stop();
+    assert.deepEqual(sent, [2]);
+  });
+});
 
 describe('LocalStore memory', () => {
   it('drops expired windows as time passes', () => {

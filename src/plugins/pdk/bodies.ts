@@ -1,21 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { PluginExit } from '../../gateway/context.ts';
 import { GatewayError } from '../../gateway/errors.ts';
+import { readBoundedBody } from '../../http/read-body.ts';
 import type { OutHeaders } from '../../gateway/header-edits.ts';
 import type { ExitBody, HeaderValue } from './types.ts';
 
 /** Reads a whole request body for a plugin that asked for it, within `limit` bytes (0 = none). */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (limit > 0 && declared > limit) throw new GatewayError('BODY_TOO_LARGE');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (limit > 0 && size > limit) throw new GatewayError('BODY_TOO_LARGE');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return readBoundedBody(req, limit, { tooLarge: () => new GatewayError('BODY_TOO_LARGE') });
 }
 
 /** JSON and urlencoded bodies as values; anything else (or malformed) as undefined. */

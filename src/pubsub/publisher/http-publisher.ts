@@ -21,6 +21,7 @@ import type { ChannelInfo } from '../engine.ts';
 import { PUBSUB_ERROR_STATUS, PubsubError, isPubsubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
 import { formatChannelInfo } from './channel-info.ts';
+import { readBoundedBody } from '../../http/read-body.ts';
 
 export interface PublisherOptions {
   readonly hub: Hub;
@@ -64,36 +65,7 @@ function respondInfo(res: ServerResponse, status: number, info: ChannelInfo, acc
 
 /** Reads the whole body; rejects with `MESSAGE_TOO_LARGE` past `limit` bytes (declared or streamed). */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    const tooLarge = () => new PubsubError('MESSAGE_TOO_LARGE', `request body exceeds ${limit} bytes`);
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume(); // discard what comes
-      reject(tooLarge());
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > limit) {
-        failed = true;
-        chunks.length = 0;
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks));
-    });
-    req.on('error', (e) => {
-      if (!failed) reject(e);
-      failed = true;
-    });
-  });
+  return readBoundedBody(req, limit, { tooLarge: () => new PubsubError('MESSAGE_TOO_LARGE', `request body exceeds ${limit} bytes`) });
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -8,6 +8,9 @@
  */
 import { serveStream } from './stream.ts';
 import type { SubscriberExchange, Transport } from './types.ts';
+import { FrameCache } from './wire.ts';
+
+const sharedFrames = new FrameCache();
 
 export const chunkedTransport: Transport = {
   name: 'chunked',
@@ -15,6 +18,7 @@ export const chunkedTransport: Transport = {
     return serveStream(exchange, {
       headers: { 'transfer-encoding': 'chunked' },
       frame: (message) => (message.data.length === 0 ? undefined : message.data),
+      frameCache: sharedFrames,
     });
   },
 };

@@ -24,6 +24,7 @@ import type { EndReason } from '../hub.ts';
 import { formatMessageId, type MessageId } from '../message-id.ts';
 import { serveStream } from './stream.ts';
 import type { SubscriberExchange, Transport } from './types.ts';
+import { FrameCache } from './wire.ts';
 
 export const EVENTSOURCE_CONTENT_TYPE = 'text/event-stream; charset=utf-8';
 /** nchan's ping with its defaults (`nchan_eventsource_ping_event ping`, empty data and comment). */
@@ -66,6 +67,9 @@ export function eventsourcePreamble(retryMs: number): string {
   return retryMs > 0 ? `: hi\nretry: ${Math.floor(retryMs)}\n\n` : ': hi\n\n';
 }
 
+/** A message's frame for single-channel subscribers (whose id is the message's): built once per message. */
+const sharedFrames = new FrameCache();
+
 export const eventsourceTransport: Transport = {
   name: 'eventsource',
   serve(exchange: SubscriberExchange): Promise<void> {
@@ -74,6 +78,7 @@ export const eventsourceTransport: Transport = {
       headers: { 'content-type': EVENTSOURCE_CONTENT_TYPE },
       preamble: eventsourcePreamble(retryMs),
       frame: eventsourceFrame,
+      frameCache: sharedFrames,
       farewell: (reason) => eventsourceFarewell(reason, retryMs),
       started: pingInterval > 0
         ? (write) => {

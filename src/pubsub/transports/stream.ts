@@ -6,15 +6,17 @@
  * the response.
  *
  * Messages delivered before the head is out (replay during subscribe) are held and written right
- * after the preamble, in order; the hub queues (and bounds) what comes meanwhile.
+ * after the preamble, in order; the hub queues (and bounds) what comes meanwhile. Once the head
+ * is out, frames go straight to the socket (see wire.ts).
  */
-import type { Message } from '../engine.ts';
+import type { Cursor, Message } from '../engine.ts';
 import type { EndReason, Sink, Subscription } from '../hub.ts';
 import type { MessageId } from '../message-id.ts';
 import { answerError, cursorOrAnswer } from './resume.ts';
 import type { SubscriberExchange } from './types.ts';
+import { encodeWire, openWire, type Chunk, type FrameCache, type Wire } from './wire.ts';
 
-export type Chunk = string | Buffer;
+export type { Chunk } from './wire.ts';
 
 export interface StreamFormat {
   readonly headers: Record<string, string | string[]>;
@@ -24,6 +26,11 @@ export interface StreamFormat {
   frame(message: Message, id: MessageId): Chunk | undefined;
   /** Last bytes before the response ends for `reason`. */
   farewell?(reason: Exclude<EndReason, 'UNSUBSCRIBED'>): Chunk | undefined;
+  /**
+   * Set when `frame(message, id)` depends on the message alone for single-channel ids: the wire
+   * bytes are then built once per message and shared by every subscriber.
+   */
+  readonly frameCache?: FrameCache;
   /** Called once the stream is open; returns a stop function (EventSource pings). */
   started?(write: (chunk: Chunk) => void): () => void;
 }
@@ -34,94 +41,144 @@ export interface StreamFormat {
  */
 export const STUCK_CLIENT_GRACE_MS = 1000;
 
+type Farewell = Exclude<EndReason, 'UNSUBSCRIBED'>;
+
 export async function serveStream(exchange: SubscriberExchange, format: StreamFormat): Promise<void> {
-  const { res, hub, channels, options } = exchange;
   const cursor = await cursorOrAnswer(exchange);
   if (cursor === undefined) return;
+  await new StreamSubscriber(exchange, format).run(cursor);
+}
 
-  let open = false;
-  let closed = false;
-  let held: Chunk[] = [];
-  let endReason: Exclude<EndReason, 'UNSUBSCRIBED'> | undefined;
-  let subscription: Subscription | undefined;
-  let stop: (() => void) | undefined;
-  const done = new Promise<void>((resolve) => res.once('close', resolve));
-  res.once('close', () => {
-    closed = true;
-    stop?.();
-    void subscription?.close();
-  });
-
-  let waitingDrain = false;
-  const onDrain = () => {
-    waitingDrain = false;
-    subscription?.resume();
+/**
+ * One streaming subscriber: the hub's sink. A class rather than closures because there is one per
+ * open connection (tens of thousands) and its methods run once per delivery.
+ */
+class StreamSubscriber implements Sink {
+  private open = false;
+  private closed = false;
+  private held: { message: Message; id: MessageId }[] = [];
+  private endReason: Farewell | undefined;
+  private subscription: Subscription | undefined;
+  private stopStarted: (() => void) | undefined;
+  private wire: Wire | undefined;
+  private waitingDrain = false;
+  private readonly shared: FrameCache | undefined;
+  private readonly onDrain = (): void => {
+    this.waitingDrain = false;
+    this.subscription?.resume();
   };
-  const write = (chunk: Chunk): boolean => {
-    if (closed || res.writableEnded) return true;
-    const ok = res.write(chunk);
-    if (!ok && !waitingDrain) {
-      waitingDrain = true;
-      res.once('drain', onDrain);
+
+  constructor(private readonly exchange: SubscriberExchange, private readonly format: StreamFormat) {
+    this.shared = exchange.channels.length === 1 ? format.frameCache : undefined;
+  }
+
+  async run(cursor: Cursor): Promise<void> {
+    const { res, hub, channels, options } = this.exchange;
+    const done = new Promise<void>((resolve) => res.once('close', resolve));
+    res.once('close', () => {
+      this.closed = true;
+      this.stopStarted?.();
+      void this.subscription?.close();
+    });
+    let subscription: Subscription;
+    try {
+      subscription = await hub.subscribe(channels, cursor, this, options.limits);
+    } catch (e) {
+      await answerError(this.exchange, e);
+      return;
+    }
+    this.subscription = subscription;
+    if (this.closed) {
+      await subscription.close();
+      return;
+    }
+    try {
+      await this.exchange.writeHead(200, this.format.headers);
+    } catch (e) {
+      await subscription.close();
+      await answerError(this.exchange, e);
+      return;
+    }
+    if (this.closed) return;
+    this.start(subscription);
+    await done;
+    await subscription.close(); // resolves once the subscriber counts are released
+  }
+
+  deliver(message: Message, id: MessageId): boolean {
+    if (!this.open) {
+      this.held.push({ message, id });
+      return false; // taken; the rest waits in the hub until the head is out
+    }
+    return this.send(message, id);
+  }
+
+  end(reason: EndReason): void {
+    if (reason === 'UNSUBSCRIBED') return;
+    if (this.open) this.finish(reason);
+    else this.endReason = reason;
+  }
+
+  /** Head is out: preamble, the held messages, then live delivery. */
+  private start(subscription: Subscription): void {
+    const { req, res } = this.exchange;
+    // A HEAD request gets the stream's head and nothing else (Node would hold the head back forever).
+    if (req.method === 'HEAD') return void res.end();
+    if (this.format.preamble !== undefined) res.write(this.format.preamble);
+    else res.flushHeaders();
+    this.wire = openWire(req, res);
+    this.open = true;
+    let ok = true;
+    for (const { message, id } of this.held) ok = this.send(message, id);
+    this.held = [];
+    if (this.endReason !== undefined) return this.finish(this.endReason);
+    this.stopStarted = this.format.started?.((chunk) => void this.writeThroughResponse(chunk));
+    if (ok) subscription.resume();
+  }
+
+  private send(message: Message, id: MessageId): boolean {
+    if (this.closed) return true;
+    const wire = this.wire;
+    if (wire === undefined) {
+      const chunk = this.format.frame(message, id);
+      return chunk === undefined ? true : this.writeThroughResponse(chunk);
+    }
+    const bytes = this.shared !== undefined
+      ? this.shared.wire(message, wire.mode, () => this.format.frame(message, id))
+      : this.encode(message, id, wire);
+    if (bytes === null || bytes.length === 0) return true;
+    return this.pushBack(wire.socket.write(bytes), wire.socket);
+  }
+
+  private encode(message: Message, id: MessageId, wire: Wire): Buffer | null {
+    const chunk = this.format.frame(message, id);
+    return chunk === undefined ? null : encodeWire(chunk, wire.mode);
+  }
+
+  /** Pings and the no-socket fallback: through `res`, which frames and orders them. */
+  private writeThroughResponse(chunk: Chunk): boolean {
+    const { res } = this.exchange;
+    if (this.closed || res.writableEnded) return true;
+    return this.pushBack(res.write(chunk), res);
+  }
+
+  private pushBack(ok: boolean, emitter: NodeJS.EventEmitter): boolean {
+    if (!ok && !this.waitingDrain) {
+      this.waitingDrain = true;
+      emitter.once('drain', this.onDrain);
     }
     return ok;
-  };
+  }
 
-  const finish = (reason: Exclude<EndReason, 'UNSUBSCRIBED'>) => {
-    stop?.();
-    if (closed || res.writableEnded) return;
-    const bye = format.farewell?.(reason);
-    res.removeListener('drain', onDrain);
+  private finish(reason: Farewell): void {
+    this.stopStarted?.();
+    const { res } = this.exchange;
+    if (this.closed || res.writableEnded) return;
+    res.removeListener('drain', this.onDrain);
+    this.wire?.socket.removeListener('drain', this.onDrain);
+    const bye = this.format.farewell?.(reason);
     if (bye !== undefined) res.end(bye);
     else res.end();
     if (res.writableLength > 0) setTimeout(() => res.destroy(), STUCK_CLIENT_GRACE_MS).unref();
-  };
-
-  const sink: Sink = {
-    deliver(message, id) {
-      const chunk = format.frame(message, id);
-      if (!open) {
-        if (chunk !== undefined) held.push(chunk);
-        return false; // taken; the rest waits in the hub until the head is out
-      }
-      return chunk === undefined ? true : write(chunk);
-    },
-    end(reason) {
-      if (reason === 'UNSUBSCRIBED') return;
-      if (open) finish(reason);
-      else endReason = reason;
-    },
-  };
-
-  try {
-    subscription = await hub.subscribe(channels, cursor, sink, options.limits);
-  } catch (e) {
-    await answerError(exchange, e);
-    return;
   }
-  if (closed) {
-    await subscription.close();
-    return;
-  }
-  try {
-    await exchange.writeHead(200, format.headers);
-  } catch (e) {
-    await subscription.close();
-    await answerError(exchange, e);
-    return;
-  }
-  if (closed) return;
-  if (format.preamble !== undefined) res.write(format.preamble);
-  else res.flushHeaders();
-  open = true;
-  let ok = true;
-  for (const chunk of held) ok = write(chunk);
-  held = [];
-  if (endReason !== undefined) finish(endReason);
-  else {
-    stop = format.started?.((chunk) => void write(chunk));
-    if (ok) subscription.resume();
-  }
-  await done;
-  await subscription.close(); // resolves once the subscriber counts are released
 }

@@ -14,11 +14,20 @@ export const schema = Type.Object(
     /** Largest message in bytes (nginx's default client_max_body_size, 1 MiB). */
     max_body_size: Type.Integer({ minimum: 1, default: 1024 * 1024 }),
     /**
-     * nchan_publisher_upstream_request: each POST/PUT body is first POSTed here (with the
-     * publisher's headers, `X-Original-URI`, `X-Channel-Id`). 200/201/202 publish the answer's
-     * body and Content-Type instead; 304 publishes the original; 204 drops the message and
-     * answers the publisher 204; any other answer goes back to the publisher as it is. 502
-     * when the hook is unreachable, 504 past `upstream_timeout` ms.
+     * nchan_authorize_request: a GET with the publisher's headers, `X-Original-URI`,
+     * `X-Channel-Id` and `X-Publisher-Type: http` before every request but a CORS preflight
+     * (publish, channel info, delete). 2xx lets it in; any other answer goes back to the
+     * publisher as it is (nchan 1.3.6 answers 403 instead); 502 when the hook is unreachable,
+     * 504 past `authorize_timeout` ms.
+     */
+    authorize_url: Type.Optional(HookUrl),
+    authorize_timeout: HookTimeout,
+    /**
+     * nchan_publisher_upstream_request: each POST/PUT body is first POSTed here (same headers,
+     * after the authorize hook). 200/201/202 publish the answer's body and Content-Type
+     * instead; 304 publishes the original; 204 drops the message and answers the publisher
+     * 204; any other answer is 403 (as nchan). 502 when the hook is unreachable, 504 past
+     * `upstream_timeout` ms.
      */
     upstream_url: Type.Optional(HookUrl),
     upstream_timeout: HookTimeout,

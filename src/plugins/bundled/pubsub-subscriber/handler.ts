@@ -1,11 +1,12 @@
 import type { Hub } from '../../../pubsub/hub.ts';
-import { callHook, hookRequestHeaders, isSuccess, notifyHook, relayableHeaders, type HookHeaders } from '../../../pubsub/hooks.ts';
+import { hookRequestHeaders, notifyHook, type HookHeaders } from '../../../pubsub/hooks.ts';
 import { selectTransport } from '../../../pubsub/transports/select.ts';
 import { TRANSPORTS } from '../../../pubsub/transports/index.ts';
 import type { SubscriberExchange, SubscriberOptions, Transport, TransportName } from '../../../pubsub/transports/types.ts';
 import type { Logger } from '../../../observability/logger.ts';
 import type { CompileEnv } from '../../contract.ts';
 import type { Pdk } from '../../pdk/types.ts';
+import { authorizeHook, authorizeRequest, type AuthorizeHook } from '../../pubsub/authorize.ts';
 import { channelTemplateProblems, compileChannelIds } from '../../pubsub/channel-ids.ts';
 import { hookUrlProblems, originalUri } from '../../pubsub/hook-config.ts';
 import type { Config } from './schema.ts';
@@ -20,7 +21,7 @@ interface Compiled {
   readonly options: SubscriberOptions;
   readonly hub: Hub;
   readonly hooks: {
-    readonly authorize?: { readonly url: string; readonly timeoutMs: number };
+    readonly authorize?: AuthorizeHook;
     readonly subscribe?: string;
     readonly unsubscribe?: string;
     readonly presenceTimeoutMs: number;
@@ -45,7 +46,7 @@ export function compile(config: Config, env: CompileEnv): Compiled {
     hub: env.hub,
     logger: env.logger,
     hooks: {
-      ...(config.authorize_url !== undefined ? { authorize: { url: config.authorize_url, timeoutMs: config.authorize_timeout } } : {}),
+      ...authorizeHook(config),
       ...(config.subscribe_url !== undefined ? { subscribe: config.subscribe_url } : {}),
       ...(config.unsubscribe_url !== undefined ? { unsubscribe: config.unsubscribe_url } : {}),
       presenceTimeoutMs: config.presence_timeout,
@@ -76,15 +77,7 @@ export async function access(kong: Pdk, conf: Compiled): Promise<void> {
     authorize || presence
       ? hookRequestHeaders(kong.request.getHeaders(), { originalUri: originalUri(kong), channels: ids, extra: { 'x-subscriber-type': name } })
       : undefined;
-  if (authorize && headers) {
-    const result = await callHook({ url: authorize.url, method: 'GET', headers, timeoutMs: authorize.timeoutMs });
-    if (result.kind === 'timeout') return kong.response.error(504, 'The authorize request timed out');
-    if (result.kind === 'down') {
-      kong.log.warn('pubsub-subscriber: authorize request failed', { url: authorize.url, error: result.error.message });
-      return kong.response.error(502, 'The authorize request failed');
-    }
-    if (!isSuccess(result.status)) return kong.response.exit(result.status, result.body, relayableHeaders(result.headers));
-  }
+  if (authorize && headers && !(await authorizeRequest(kong, authorize, headers, 'pubsub-subscriber', 'relay'))) return;
   const transport = TRANSPORTS[name];
   const options = withExpiry(conf.options, kong.ctx.shared.jwt_claims);
   kong.response.terminate({

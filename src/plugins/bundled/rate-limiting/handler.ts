@@ -4,7 +4,9 @@ import { checkConfig } from './check-config.ts';
 import { clock } from './clock.ts';
 import { identify } from './identifier.ts';
 import type { Config, LimitBy } from './schema.ts';
-import { LocalStore, UnavailableStore, type CounterWindow, type RateLimitStore, type WindowCount } from './store.ts';
+import { redisConnectionOf, sharedRedisStore, stopBatchedStores } from './redis-config.ts';
+import { closeRedisStores } from './redis-store.ts';
+import { LocalStore, type CounterWindow, type RateLimitStore, type WindowCount } from './store.ts';
 import { PERIODS, PERIOD_HEADER_NAMES, windowAt, type Period } from './windows.ts';
 
 export const PRIORITY = 910;
@@ -16,7 +18,6 @@ export const VERSION = '1.0.0';
  */
 export const localStore = new LocalStore();
 
-const REDIS_UNAVAILABLE = "policy 'redis' is not available in this version of Sluice yet";
 
 interface Limit {
   readonly period: Period;
@@ -47,14 +48,18 @@ export interface Compiled {
   readonly sliding: boolean;
 }
 
+/** Closes the Redis connections of the `redis` policy when the process stops. */
+export async function shutdown(): Promise<void> {
+  stopBatchedStores();
+  await closeRedisStores();
+}
+
 export function compile(config: Config, env?: CompileEnv): Compiled {
   checkConfig(config);
   const sliding = config.window_type === 'sliding';
-  let store: RateLimitStore = localStore;
-  if (config.policy === 'redis') {
-    if (!config.fault_tolerant) throw new Error(`config.policy: ${REDIS_UNAVAILABLE}; use 'local', or fault_tolerant: true to proxy unlimited until it is`);
-    store = new UnavailableStore(REDIS_UNAVAILABLE);
-  }
+  const store: RateLimitStore = config.policy === 'redis'
+    ? sharedRedisStore(redisConnectionOf(config), config.sync_rate, (message) => env?.logger.warn({ plugin: 'rate-limiting', code: 'REDIS_UNAVAILABLE' }, message))
+    : localStore;
   const limits: Limit[] = [];
   for (const period of PERIODS) {
     const limit = config[period];

@@ -1,9 +1,9 @@
 /**
  * Where rate-limiting counters live (Kong's `policy`). A store adds to a set of counters in
  * one atomic step and answers their new values, so a request is counted and compared without
- * a gap another request could slip into. `local` is below; `redis` will implement the same
- * interface (one Lua script: INCRBY + PEXPIREAT per key, GET of the previous window) and run
- * the same contract tests (`test/unit/plugin-rate-limiting-store.test.ts`).
+ * a gap another request could slip into. `local` is below; `redis` (redis-store.ts) and its
+ * batched form (`sync_rate`, batched-store.ts) run the same contract tests
+ * (`test/unit/plugin-rate-limiting-store.test.ts`).
  */
 export interface RateLimitStore {
   /**
@@ -102,14 +102,5 @@ export class LocalStore implements RateLimitStore {
       }
       this.#byExpiry.delete(keepUntil);
     }
-  }
-}
-
-/** The store of a policy Sluice cannot run yet: every call fails, so `fault_tolerant` decides. */
-export class UnavailableStore implements RateLimitStore {
-  constructor(private readonly reason: string) {}
-
-  increment(): Promise<readonly WindowCount[]> {
-    return Promise.reject(new Error(this.reason));
   }
 }
