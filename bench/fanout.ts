@@ -17,9 +17,10 @@
  * loop. Each (server, N) pair gets fresh server and client processes.
  *
  * Env: FANOUT_SUBSCRIBERS (default `1000,10000`), FANOUT_PUBLISHES (default 30, after 2 warm-up
- * publishes that are not counted), FANOUT_CPU_PROF=<dir> runs Sluice with `--cpu-prof` there.
+ * publishes that are not counted), FANOUT_CPU_PROF=<dir> runs Sluice with `--cpu-prof` there,
+ * FANOUT_STRACE=<dir> writes `strace -c` of each server over the measured publishes there.
  */
-import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, totalmem } from 'node:os';
@@ -35,6 +36,19 @@ const SETTLE_MS = 1000;
 const GAP_MS = 50;
 const DELIVERY_TIMEOUT_MS = 30_000;
 const CPU_PROF_DIR = process.env.FANOUT_CPU_PROF;
+/** `strace -c` of the server over the measured publishes, one summary file per row (slows the server: timing rows are off). */
+const STRACE_DIR = process.env.FANOUT_STRACE;
+
+function startStrace(server: Server, subscribers: number): { stop(): Promise<void> } {
+  const out = `${STRACE_DIR}/${server.name.replace(/\W+/g, '-')}-${subscribers}.txt`;
+  const child = spawn('strace', ['-c', '-f', '-p', String(server.pid), '-o', out], { stdio: 'ignore' });
+  return {
+    stop: () => new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGINT');
+    }),
+  };
+}
 const NCHAN_MODULES = ['/usr/lib/nginx/modules/ngx_nchan_module.so', '/usr/share/nginx/modules/ngx_nchan_module.so'];
 /** 100 bytes of payload per message, the same for both servers. */
 const payload = (k: number) => `message ${k} `.padEnd(100, 'x');
@@ -322,6 +336,7 @@ async function measure(server: Server, subscribers: number): Promise<Result> {
       return { lastMs: Number(lastNs - sent) / 1e6, firstMs: Number(firstNs - sent) / 1e6 };
     };
     for (let i = 0; i < WARMUP_PUBLISHES; i++) await publish();
+    const strace = STRACE_DIR ? startStrace(server, subscribers) : undefined;
     const cpuBefore = cpuNs(server.pid);
     const ticksBefore = userSysTicks(server.pid);
     const clientCpuBefore = cpuNs(clients.child.pid as number);
@@ -330,6 +345,7 @@ async function measure(server: Server, subscribers: number): Promise<Result> {
     const cpuAfter = cpuNs(server.pid);
     const ticksAfter = userSysTicks(server.pid);
     const clientCpuAfter = cpuNs(clients.child.pid as number);
+    await strace?.stop();
     if (clients.lost > 0) console.log(`  ${server.name}: ${clients.lost} subscribers were closed during the run`);
 
     const last = times.map((t) => t.lastMs).sort((a, b) => a - b);

@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- proxy`: requests/s and p50/p99 latency for the same upstream reached
- * directly, through Sluice (no plugins) and through a one-worker nginx `proxy_pass` when nginx
- * is installed, all in one run (alternating rounds, median kept), with ratios. Each server runs
- * in its own process.
+ * directly, through Sluice (no plugins) with metrics on (the default) and off, with metrics and
+ * the access log, and through a one-worker nginx `proxy_pass` when nginx is installed, all in
+ * one run (alternating rounds, median kept), with ratios. Each server runs in its own process.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -37,6 +37,15 @@ export async function startSluice(configYaml: string, extraArgs: string[] = [], 
 }
 
 const NGINX = 'nginx proxy_pass (1 worker)';
+const METRICS_ON = 'sluice (no plugins)';
+const METRICS_OFF = 'sluice, metrics off';
+
+/** Same config; metrics on (the default) vs off, and the access log on top. */
+const SLUICE_VARIANTS: readonly [string, string[]][] = [
+  [METRICS_ON, ['--access-log', 'off']],
+  [METRICS_OFF, ['--access-log', 'off', '--metrics', 'off']],
+  ['sluice, metrics + access log', ['--log-format', 'json']],
+];
 
 export async function run(): Promise<void> {
   const upstream = await startBenchUpstream();
@@ -44,9 +53,14 @@ export async function run(): Promise<void> {
   const cleanups: Running[] = [upstream.running];
   try {
     const targets: Target[] = [{ name: 'direct to upstream', url: `${upstreamUrl}/` }];
-    const sluice = await startSluice(`_format_version: "3.0"\nservices:\n  - name: bench\n    url: ${upstreamUrl}\n    routes:\n      - paths: [/]\n`);
-    cleanups.push(sluice.running);
-    targets.push({ name: 'sluice (no plugins)', url: `http://${sluice.proxy}/` });
+    const config = `_format_version: "3.0"\nservices:\n  - name: bench\n    url: ${upstreamUrl}\n    routes:\n      - paths: [/]\n`;
+    // The access log is off in these rows: a JSON line per request to a pipe is the
+    // operator's choice and is measured in its own row.
+    for (const [name, args] of SLUICE_VARIANTS) {
+      const sluice = await startSluice(config, args);
+      cleanups.push(sluice.running);
+      targets.push({ name, url: `http://${sluice.proxy}/` });
+    }
     if (hasCommand('nginx')) {
       const port = await freePort();
       const nginx = await startNginx(
@@ -66,11 +80,13 @@ export async function run(): Promise<void> {
     console.log(
       `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${CONNECTIONS} connections, median of ${ROUNDS} alternating ${SECONDS}s rounds, load by ${hasCommand('wrk') ? 'wrk' : 'undici'}\n`,
     );
+    const metricsOff = results.get(METRICS_OFF)?.requestsPerSecond ?? NaN;
     printTable(
-      ['target', 'requests/s', 'p50 ms', 'p99 ms', 'errors', '× direct', '× nginx'],
+      ['target', 'requests/s', 'p50 ms', 'p99 ms', 'errors', '× direct', '× nginx', '× metrics off'],
       targets.map(({ name }) => {
         const r = results.get(name) as LoadResult;
-        return [name, Math.round(r.requestsPerSecond), r.p50Ms, r.p99Ms, r.errors, r.requestsPerSecond / direct, nginx ? r.requestsPerSecond / nginx : 'n/a'];
+        const sluice = name.startsWith('sluice');
+        return [name, Math.round(r.requestsPerSecond), r.p50Ms, r.p99Ms, r.errors, r.requestsPerSecond / direct, nginx ? r.requestsPerSecond / nginx : 'n/a', sluice ? r.requestsPerSecond / metricsOff : ''];
       }),
     );
   } finally {

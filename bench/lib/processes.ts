@@ -35,6 +35,10 @@ export function spawnUntil<T>(command: string, args: string[], pick: (line: stri
       const value = pick(line);
       if (value === undefined) return;
       clearTimeout(timer);
+      // Keep draining stdout (a full pipe would block the child) without parsing every
+      // later line (access logs) on the CPUs the benchmark shares.
+      lines.close();
+      child.stdout!.resume();
       resolve({ running, value });
     });
   });

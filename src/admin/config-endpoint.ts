@@ -33,6 +33,7 @@ function postConfig(req: AdminRequest): AdminReply {
   const result = loadDeclarativeConfig(text, { filename: FILENAME, registry: deps.registry });
   if (!result.ok) {
     deps.logger.warn({ event: 'reload_failed', source: 'admin', code: 'CONFIG_INVALID', errors: result.errors.length }, 'POST /config rejected; keeping the running config');
+    deps.metrics?.configReload('failed');
     throw declarativeError(result.errors, text, { flatten });
   }
   if (isOn(query.get('check_hash')) && result.snapshot.hash === deps.getState().snapshot.hash) return { status: 304 };

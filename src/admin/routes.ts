@@ -1,3 +1,4 @@
+import { metricsRoutes } from '../observability/metrics-endpoint.ts';
 import { configRoutes } from './config-endpoint.ts';
 import { entityRoutes } from './entity-routes.ts';
 import { nodeRoutes } from './node-info.ts';
@@ -14,4 +15,5 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   ...entityRoutes,
   ...schemaRoutes,
   ...configRoutes,
+  ...metricsRoutes,
 ];

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Snapshot } from '../config/types.ts';
 import type { RuntimeState } from '../gateway/state.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import type { Hub } from '../pubsub/hub.ts';
 import type { RequestBody } from './body.ts';
@@ -31,6 +32,8 @@ export interface AdminDeps {
   readonly logger: Logger;
   /** Largest request body in bytes (`admin_max_body_size`); 0 = unlimited. */
   readonly maxBodySize: number;
+  /** Undefined when metrics are off (`/metrics` then answers 404). */
+  readonly metrics: GatewayMetrics | undefined;
 }
 
 export interface AdminRequest {

@@ -17,8 +17,8 @@ export async function loadSnapshot(path: string | undefined, registry: PluginReg
 /**
  * Re-reads the declarative file into the gateway (SIGHUP, `--watch`). Calls never overlap: one
  * that arrives while a reload runs is folded into a single reload after it, so the last file
- * content always wins. A broken file is logged (`reload_failed`) and the running config stays;
- * an unchanged file (same hash) is logged as `reload_unchanged` and touches nothing.
+ * content always wins. A broken file is logged (`reload_failed`, counted as a failed reload) and
+ * the running config stays.
  *
  * ```ts
  * const reload = fileReloader(gateway, 'kong.yml', registry, logger);
@@ -31,11 +31,8 @@ export function fileReloader(gateway: Gateway, path: string | undefined, registr
   const once = async (trigger: string): Promise<void> => {
     const result = await loadSnapshot(path, registry);
     if (!result.ok) {
+      gateway.metrics?.configReload('failed');
       logger.error({ event: 'reload_failed', trigger, code: 'CONFIG_INVALID', errors: result.errors }, 'reload rejected; keeping the running config');
-      return;
-    }
-    if (result.snapshot.hash === gateway.current.snapshot.hash) {
-      logger.info({ event: 'reload_unchanged', trigger, config_hash: result.snapshot.hash }, 'configuration unchanged');
       return;
     }
     try {

@@ -21,7 +21,7 @@ export interface StartIo {
  *
  * Resolves with the process exit code once the gateway has stopped (or failed to start).
  */
-export async function runStart(settings: NodeSettings, io: StartIo, logger: Logger = createLogger(settings.log_level)): Promise<number> {
+export async function runStart(settings: NodeSettings, io: StartIo, logger: Logger = createLogger(settings.log_level, undefined, settings.log_format)): Promise<number> {
   const unavailable = unavailableSettings(settings);
   if (unavailable) {
     io.err(`sluice: ${unavailable}`);
@@ -62,6 +62,9 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
       adminMaxBodySize: settings.admin_max_body_size,
       drainTimeoutMs: settings.drain_timeout * 1000,
       logger,
+      metrics: settings.metrics,
+      metricsPerConsumer: settings.metrics_per_consumer,
+      accessLog: settings.access_log,
     });
   } catch (error) {
     if (error instanceof ListenError) {

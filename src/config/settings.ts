@@ -21,6 +21,10 @@ export const SETTING_NAMES = [
   'real_ip_header',
   'real_ip_recursive',
   'log_level',
+  'log_format',
+  'access_log',
+  'metrics',
+  'metrics_per_consumer',
   'client_max_body_size',
   'admin_max_body_size',
   'max_header_size',
@@ -68,6 +72,10 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('real_ip_header', 'X-Real-IP', 'Header carrying the client address when the peer is trusted.'),
   spec('real_ip_recursive', 'off', 'Use the last untrusted address of the real-IP header instead of the last one (on/off).'),
   spec('log_level', 'info', 'debug, info, notice, warn, error or crit (Kong names, mapped onto pino levels).'),
+  spec('log_format', 'auto', '`json` (JSON lines), `pretty` (pino-pretty, for people) or `auto` (pretty when stdout is a terminal).'),
+  spec('access_log', 'on', 'One JSON line per request and per subscriber stream open/close, at `info` (on/off).'),
+  spec('metrics', 'on', 'Prometheus metrics on the admin listener\'s `GET /metrics` (on/off); off also skips the per-request counting.'),
+  spec('metrics_per_consumer', 'off', 'Fill the `consumer` label of `sluice_subscribers` (Kong\'s `per_consumer`); on adds a series per consumer.'),
   spec('client_max_body_size', '0', 'Largest request body in bytes (k/m/g suffixes as nginx); 0 = unlimited.'),
   spec('admin_max_body_size', '10m', 'Largest Admin API request body (`POST /config`), k/m/g suffixes; 0 = unlimited.'),
   spec('max_header_size', '16k', 'Largest total request header size (k/m/g suffixes).'),
@@ -102,6 +110,8 @@ const LOG_LEVELS: Record<LogLevel, string> = {
   emerg: 'fatal',
 };
 
+export type LogFormat = 'json' | 'pretty' | 'auto';
+
 export interface NodeSettings {
   readonly proxy_listen: readonly ListenAddress[];
   readonly admin_listen: readonly ListenAddress[];
@@ -118,6 +128,10 @@ export interface NodeSettings {
   readonly real_ip_recursive: boolean;
   /** Kong's level name; {@link pinoLevel} maps it. */
   readonly log_level: LogLevel;
+  readonly log_format: LogFormat;
+  readonly access_log: boolean;
+  readonly metrics: boolean;
+  readonly metrics_per_consumer: boolean;
   /** Bytes; 0 = unlimited. */
   readonly client_max_body_size: number;
   /** Bytes; 0 = unlimited. */
@@ -236,6 +250,10 @@ function build(raw: ReadonlyMap<SettingName, Sourced>): NodeSettings {
     real_ip_header: need('real_ip_header', parseRealIpHeader),
     real_ip_recursive: need('real_ip_recursive', parseBoolean),
     log_level: need('log_level', parseLogLevel),
+    log_format: need('log_format', parseLogFormat),
+    access_log: need('access_log', parseBoolean),
+    metrics: need('metrics', parseBoolean),
+    metrics_per_consumer: need('metrics_per_consumer', parseBoolean),
     client_max_body_size: need('client_max_body_size', parseSize),
     admin_max_body_size: need('admin_max_body_size', parseSize),
     max_header_size: need('max_header_size', parseSize),
@@ -310,6 +328,12 @@ function parseLogLevel(value: string): LogLevel {
   const v = value.toLowerCase();
   if (!(v in LOG_LEVELS)) throw new Error(`invalid log level "${value}" (use ${Object.keys(LOG_LEVELS).join(', ')})`);
   return v as LogLevel;
+}
+
+function parseLogFormat(value: string): LogFormat {
+  const v = value.toLowerCase();
+  if (v === 'json' || v === 'pretty' || v === 'auto') return v;
+  throw new Error(`invalid log format "${value}" (use json, pretty or auto)`);
 }
 
 /** nginx sizes: `512`, `16k`, `8m`, `1g` → bytes. */

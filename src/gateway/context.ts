@@ -52,6 +52,10 @@ export interface RequestContext {
   match?: RouteMatch;
   /** Set when a plugin answered the request itself; the upstream is never called then. */
   exit?: PluginExit;
+  /** The plugin that set `exit` (rate-limit refusals are counted by it). */
+  exitedBy?: string;
+  /** Time until the upstream's response head, once there is one (metrics, access log). */
+  upstreamLatencyMs?: number;
   /** Set when a plugin takes the request over after access (pub/sub); replaces the proxy. */
   terminator?: Terminator;
   consumer?: Consumer;

@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Snapshot } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import { GatewayMetrics } from '../observability/metrics.ts';
+import { createRequestObserver } from '../observability/request-observer.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import { createHub, createMemoryEngine, type Engine, type Hub } from '../pubsub/index.ts';
 import { createInternalPubsubHandler, type InternalPubsubHandler } from '../pubsub/publisher/index.ts';
@@ -41,6 +43,12 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** How often a target taken out by passive health checks is probed. */
   readonly probeIntervalMs?: number;
+  /** Prometheus metrics on the admin listener's `/metrics` (default on). */
+  readonly metrics?: boolean;
+  /** Kong's `per_consumer`: label subscriber gauges with the consumer (default off). */
+  readonly metricsPerConsumer?: boolean;
+  /** One log line per request and per stream open/close (default on). */
+  readonly accessLog?: boolean;
   /** An engine shared with other gateways (the gateway neither creates nor closes it); default: its own memory engine. */
   readonly engine?: Engine;
 }
@@ -71,6 +79,8 @@ export class Gateway {
   private readonly engine: Engine;
   readonly hub: Hub;
   private publisher: InternalPubsubHandler | undefined;
+  /** This gateway's own registry; undefined when metrics are off. */
+  readonly metrics: GatewayMetrics | undefined;
   private stopping: Promise<void> | undefined;
   private connections = 0;
   /** Open subscriber streams, re-checked on every reload. */
@@ -87,6 +97,7 @@ export class Gateway {
       logger: options.logger,
     });
     this.hub.setPolicies(this.state.channelPolicies);
+    this.metrics = options.metrics === false ? undefined : new GatewayMetrics({ hub: this.hub, connections: () => this.connections, perConsumer: options.metricsPerConsumer ?? false });
     this.upstream = createUpstreamClient(options.probeIntervalMs === undefined ? {} : { probeIntervalMs: options.probeIntervalMs });
   }
 
@@ -126,10 +137,19 @@ export class Gateway {
    * request, else it ends with a reconnect hint (ROUTE_REMOVED, ROUTE_CHANGED, RECHECK_FAILED;
    * see `recheckStream`). Throws synchronously, keeping the old config and every stream, when a
    * plugin cannot compile the new one; the promise (never rejected) tells what the re-check did.
-   * SIGHUP, `--watch` and the Admin API's `POST /config` all come here.
+   * SIGHUP, `--watch` and the Admin API's `POST /config` all come here. Counted in
+   * `sluice_config_reloads_total`; a caller whose config fails before it gets here (a file that
+   * does not parse) counts it with `gateway.metrics?.configReload('failed')`.
    */
   reload(snapshot: Snapshot): Promise<ReloadResult> {
-    const state = buildRuntimeState(snapshot, this.options.registry, this.options.logger, this.hub);
+    let state: RuntimeState;
+    try {
+      state = buildRuntimeState(snapshot, this.options.registry, this.options.logger, this.hub);
+    } catch (error) {
+      this.metrics?.configReload('failed');
+      throw error;
+    }
+    this.metrics?.configReload('ok');
     this.state = state;
     this.hub.setPolicies(state.channelPolicies);
     this.upstream.retainUpstreams([...snapshot.upstreams.values()].map((upstream) => upstream.id));
@@ -173,6 +193,7 @@ export class Gateway {
       clientMaxBodySize: this.options.clientMaxBodySize,
       logger,
       isStopping: () => this.isStopping,
+      observer: createRequestObserver({ metrics: this.metrics, logger, accessLog: this.options.accessLog ?? true }),
       trackUpgrade: (socket) => {
         this.upgraded.add(socket);
         socket.once('close', () => this.upgraded.delete(socket));
@@ -188,6 +209,7 @@ export class Gateway {
       reload: (snapshot) => this.reload(snapshot),
       logger,
       maxBodySize: this.options.adminMaxBodySize ?? DEFAULT_ADMIN_MAX_BODY_SIZE,
+      metrics: this.metrics,
     });
     this.publisher = createInternalPubsubHandler({ hub: this.hub, ...(this.options.clientMaxBodySize > 0 ? { maxBodySize: this.options.clientMaxBodySize } : {}) });
     const internal = createInternalHandler(this.options.internalAccess, this.publisher);

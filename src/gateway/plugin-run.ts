@@ -44,7 +44,10 @@ export class PluginRun {
     for (const plugin of this.chain.rewrite) {
       if (!this.covers(plugin)) continue;
       await this.call(plugin, 'rewrite');
-      if (this.ctx.exit) return;
+      if (this.ctx.exit) {
+        this.ctx.exitedBy = plugin.def.name;
+        return;
+      }
     }
   }
 
@@ -53,7 +56,9 @@ export class PluginRun {
       const plugin = slotConfig(slot, this.ctx.consumer?.id);
       if (!plugin || !this.covers(plugin)) continue;
       this.collected.push(plugin);
-      if (!this.ctx.exit) await this.call(plugin, 'access');
+      if (this.ctx.exit) continue;
+      await this.call(plugin, 'access');
+      if (this.ctx.exit) this.ctx.exitedBy = plugin.def.name;
     }
     this.collected.sort(byPriority);
     this.hasHeaderFilter = this.collected.some((p) => p.def.handler.header_filter !== undefined);

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.ts';
+import type { RequestObserver } from '../observability/request-observer.ts';
 import { RequestPdk } from '../plugins/pdk/request-pdk.ts';
 import type { StreamShape, TerminatorExchange } from '../plugins/pdk/types.ts';
 import type { Hub } from '../pubsub/hub.ts';
@@ -40,6 +41,8 @@ export interface ProxyHandlerDeps {
   readonly trackUpgrade: (socket: Duplex) => void;
   /** Holds a subscriber stream for re-checks on reload (see `StreamRegistry.hold`). */
   readonly holdStreams: (ctx: RequestContext, hub: Pick<Hub, 'subscribe'>, stream: StreamShape) => Pick<Hub, 'subscribe'>;
+  /** Metrics and the access log; undefined when both are off. */
+  readonly observer?: RequestObserver | undefined;
 }
 
 const VIA = `1.1 sluice/${VERSION}`;
@@ -167,15 +170,20 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let ctx: RequestContext | undefined;
+    const socket = req.socket;
     try {
-      if (deps.isStopping()) res.setHeader('connection', 'close');
-      ctx = createContext(req, res);
-      route(ctx);
-      if (redirectToHttps(ctx)) return;
-    } catch (error) {
-      return fail(ctx, res, undefined, error);
+      try {
+        if (deps.isStopping()) res.setHeader('connection', 'close');
+        ctx = createContext(req, res);
+        route(ctx);
+        if (redirectToHttps(ctx)) return;
+      } catch (error) {
+        return await fail(ctx, res, undefined, error);
+      }
+      await serve(ctx, 0);
+    } finally {
+      deps.observer?.done(ctx, req, res, socket, false);
     }
-    await serve(ctx, 0);
   }
 
   /** A routed request from the plugins on: rewrite/access, then exit, terminator or proxy, then log. */
@@ -211,16 +219,19 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     await (upgrade ? serveUpgrade(inner, upgrade, redirects) : serve(inner, redirects));
     // The first route's log phase sees what the client got.
     if (run && inner.response) ctx.response = inner.response;
+    if (inner.upstreamLatencyMs !== undefined) ctx.upstreamLatencyMs = inner.upstreamLatencyMs;
   }
 
   /** What a terminator (pub/sub) gets; its response head goes through header_filter too. */
   function terminatorExchange(ctx: RequestContext, run: PluginRun | undefined, upgrade?: ClientUpgrade): TerminatorExchange {
+    const observer = deps.observer;
     return {
       req: ctx.req,
       res: ctx.res,
       requestId: ctx.id,
       ...(upgrade ? { upgrade } : {}),
       holdStreams: (hub, stream) => deps.holdStreams(ctx, hub, stream),
+      ...(observer ? { trackStream: (transport: string, channels: readonly string[]) => observer.trackStream(ctx, transport, channels) } : {}),
       writeHead: async (status, headers) => {
         if (run) {
           ctx.response = { status, headers: applyHeaderEdits({ ...headers }, ctx.responseEdits ?? []), source: 'exit' };
@@ -240,6 +251,10 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     if (code === 'INTERNAL') {
       const plugin = error instanceof PluginFailure ? { plugin: error.plugin, phase: error.phase } : {};
       deps.logger.error({ err: error, request_id: ctx?.id, code: error instanceof PluginFailure ? 'PLUGIN_FAILED' : code, ...plugin }, 'request failed');
+    } else if (GATEWAY_ERRORS[code].status >= 502) {
+      // nginx's error log: the upstream failed, with the row's stable code and what happened.
+      const detail = error instanceof GatewayError ? (error.detail ?? (error.cause as Error | undefined)?.message) : undefined;
+      deps.logger.warn({ request_id: ctx?.id, code, ...(detail !== undefined ? { detail } : {}), route: ctx?.match?.route.name ?? ctx?.match?.route.id }, GATEWAY_ERRORS[code].message);
     }
     // An unread request body would be parsed as the next request: close instead.
     const extra: Record<string, string> = code === 'BODY_TOO_LARGE' ? { connection: 'close' } : {};
@@ -264,7 +279,17 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     res.assignSocket(socket as Socket);
     res.once('finish', () => socket.end());
     try {
+      await upgrade(req, res, socket, head, (created) => (ctx = created));
+    } finally {
+      deps.observer?.done(ctx, req, res, socket, true);
+    }
+  }
+
+  async function upgrade(req: IncomingMessage, res: ServerResponse, socket: Duplex, head: Buffer, created: (ctx: RequestContext) => void): Promise<void> {
+    let ctx: RequestContext | undefined;
+    try {
       ctx = createContext(req, res);
+      created(ctx);
       if (route(ctx).httpsRedirect) throw new GatewayError('HTTPS_REQUIRED');
     } catch (error) {
       return fail(ctx, res, undefined, error);

@@ -36,6 +36,7 @@ export class ResponseWriter implements ResponseSink {
   start(head: UpstreamResponseHead, flow: BodyFlow): void {
     this.flow = flow;
     this.head = head;
+    this.ctx.upstreamLatencyMs = head.latencyMs;
     const redirect = head.headers['x-accel-redirect'];
     if (redirect !== undefined) {
       this.redirect = typeof redirect === 'string' ? redirect : (redirect[0] ?? '');

@@ -84,6 +84,12 @@ export class StreamRegistry {
           get ended() {
             return subscription.ended;
           },
+          get delivered() {
+            return subscription.delivered;
+          },
+          get endReason() {
+            return subscription.endReason;
+          },
           end: (reason) => subscription.end(reason),
           resume: () => subscription.resume(),
           close: () => {

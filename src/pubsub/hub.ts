@@ -14,7 +14,7 @@ import { PubsubError } from './errors.ts';
 import { MAX_SLOTS, slotCursor, type MessageId } from './message-id.ts';
 import { compileChannelPolicies, META_PREFIX, storageOf, type ChannelPolicies } from './policies.ts';
 import {
-  DEFAULT_SUBSCRIBER_LIMITS, SubscriptionState, type EndReason, type Sink, type SubscriberLimits,
+  DEFAULT_SUBSCRIBER_LIMITS, SubscriptionState, type DeliveryTotals, type EndReason, type Sink, type SubscriberLimits,
 } from './subscription.ts';
 
 export type { EndReason, Sink, SubscriberLimits } from './subscription.ts';
@@ -30,6 +30,10 @@ export interface Subscription {
    * used by the gateway when a reload no longer admits the stream.
    */
   end(reason: Exclude<EndReason, 'UNSUBSCRIBED'>): void;
+  /** Messages delivered to the sink so far. */
+  readonly delivered: number;
+  /** Why it ended (`UNSUBSCRIBED` when the transport closed it); undefined while it runs. */
+  readonly endReason: EndReason | undefined;
   /** Call when the sink has drained after `deliver` returned false. */
   resume(): void;
   /** The client went away: stop delivery and release the subscriber counts. */
@@ -44,6 +48,10 @@ export interface HubCounters {
   readonly subscribers: number;
   /** Subscriptions ended with SLOW_CONSUMER since start. */
   readonly slowConsumers: number;
+  /** Messages handed to subscribers since start. */
+  readonly delivered: number;
+  /** Messages discarded from slow consumers' queues when they were closed, since start. */
+  readonly dropped: number;
 }
 
 export interface HubOptions {
@@ -99,6 +107,7 @@ class HubImpl implements Hub {
   private policies: ChannelPolicies;
   private readonly live = new Set<SubscriptionState>();
   private slowConsumers = 0;
+  private readonly totals: DeliveryTotals = { delivered: 0, dropped: 0 };
   private readonly releasing = new Set<Promise<void>>();
   private closed = false;
 
@@ -126,7 +135,7 @@ class HubImpl implements Hub {
       released = p;
       this.releasing.add(p);
       void p.finally(() => this.releasing.delete(p));
-    });
+    }, this.totals);
     this.live.add(state);
     // Live feed first, then fetch: nothing published in between is lost; replay() dedupes.
     channelIds.forEach((ch, slot) => unsubscribes.push(this.engine.subscribe(ch, (ev) => state.onEvent(slot, ev))));
@@ -145,6 +154,8 @@ class HubImpl implements Hub {
       get lastId() { return state.lastId; },
       get ended() { return state.ended; },
       end: (reason) => state.end(reason),
+      get delivered() { return state.delivered; },
+      get endReason() { return state.endReason; },
       resume: () => state.resume(),
       close: async () => {
         state.end('UNSUBSCRIBED');
@@ -186,7 +197,7 @@ class HubImpl implements Hub {
   }
 
   async counters(): Promise<HubCounters> {
-    return { ...(await this.engine.stats()), slowConsumers: this.slowConsumers };
+    return { ...(await this.engine.stats()), slowConsumers: this.slowConsumers, delivered: this.totals.delivered, dropped: this.totals.dropped };
   }
 
   setPolicies(policies: ChannelPolicies): void {

@@ -52,6 +52,14 @@ export interface SubscriberLimits {
 
 export const DEFAULT_SUBSCRIBER_LIMITS: SubscriberLimits = { maxQueuedMessages: 1000, maxQueuedBytes: 8 * 1024 * 1024 };
 
+/** Hub-wide totals every subscription adds to (read by `hub.counters()` for metrics). */
+export interface DeliveryTotals {
+  /** Messages handed to sinks. */
+  delivered: number;
+  /** Messages discarded from the queue of a subscriber closed as a slow consumer. */
+  dropped: number;
+}
+
 /** setTimeout's largest delay (2^31 - 1 ms); longer ones fire at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -66,6 +74,10 @@ export class SubscriptionState {
   ended = false;
   /** The last id handed to the sink or queued (the client's resume point once delivered). */
   lastId: MessageId | undefined;
+  /** Messages handed to the sink so far. */
+  delivered = 0;
+  /** Why it ended; undefined while it runs. */
+  endReason: EndReason | undefined;
   private readonly highwater: (MessageId | undefined)[];
   private pending: { slot: number; event: ChannelEvent }[] | undefined = [];
   private readonly queue: Queued[] = [];
@@ -79,6 +91,7 @@ export class SubscriptionState {
     private readonly sink: Sink,
     private readonly limits: SubscriberLimits,
     private readonly onEnd: (reason: EndReason) => void,
+    private readonly totals: DeliveryTotals = { delivered: 0, dropped: 0 },
   ) {
     this.highwater = channels.map(() => undefined);
     if (limits.endsAt !== undefined) this.expireAt(limits.endsAt);
@@ -119,6 +132,8 @@ export class SubscriptionState {
         this.queuedCounted--;
         this.queuedBytes -= q.message.data.length;
       }
+      this.delivered++;
+      this.totals.delivered++;
       this.paused = !this.sink.deliver(q.message, q.id);
     }
   }
@@ -127,6 +142,8 @@ export class SubscriptionState {
   end(reason: EndReason): void {
     if (this.ended) return;
     this.ended = true;
+    this.endReason = reason;
+    if (reason === 'SLOW_CONSUMER') this.totals.dropped += this.queue.length;
     clearTimeout(this.expiry);
     this.queue.length = 0;
     this.pending = undefined;
@@ -147,6 +164,8 @@ export class SubscriptionState {
     const id = nextMultiplexedId(this.lastId, this.channels.length, slot, message.id);
     this.lastId = id;
     if (!this.paused && this.queue.length === 0) {
+      this.delivered++;
+      this.totals.delivered++;
       this.paused = !this.sink.deliver(message, id);
       return;
     }

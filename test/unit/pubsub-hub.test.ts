@@ -179,11 +179,14 @@ describe('hub', () => {
   it('exposes counters and ends everything on close', async () => {
     const { hub, pub } = setup();
     const sink = new FakeSink();
-    await hub.subscribe(['a', 'b'], { kind: 'oldest' }, sink);
+    const sub = await hub.subscribe(['a', 'b'], { kind: 'oldest' }, sink);
     await pub('a', '1');
     await pub('z', '2');
-    assert.deepEqual(await hub.counters(), { published: 2, stored: 2, channels: 3, subscribers: 2, slowConsumers: 0 });
+    assert.deepEqual(await hub.counters(), { published: 2, stored: 2, channels: 3, subscribers: 2, slowConsumers: 0, delivered: 1, dropped: 0 });
+    assert.equal(sub.delivered, 1);
+    assert.equal(sub.endReason, undefined, 'still running');
     await hub.close();
     assert.deepEqual(sink.ended, ['HUB_CLOSED']);
+    assert.equal(sub.endReason, 'HUB_CLOSED');
   });
 });

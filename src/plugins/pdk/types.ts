@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Consumer, Credential, Route, Service } from '../../config/types.ts';
 import type { Hub } from '../../pubsub/hub.ts';
+import type { StreamTracker } from '../../observability/stream-tracker.ts';
 import type { UriCaptures } from '../../router/types.ts';
 import type { PluginPhase } from '../contract.ts';
 
@@ -150,6 +151,11 @@ export interface TerminatorExchange {
    * ```
    */
   holdStreams(hub: Pick<Hub, 'subscribe'>, stream: StreamShape): Pick<Hub, 'subscribe'>;
+  /**
+   * Metrics and log lines for a subscriber stream (`transport` as nchan names it); absent when
+   * metrics and the access log are both off.
+   */
+  trackStream?(transport: string, channels: readonly string[]): StreamTracker;
 }
 
 /** What a subscriber stream serves; a reload that changes it asks the client to reconnect. */

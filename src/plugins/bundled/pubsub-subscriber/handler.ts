@@ -83,9 +83,12 @@ export async function access(kong: Pdk, conf: Compiled): Promise<void> {
   kong.response.terminate({
     stream: { channels: ids, transport: name },
     handle: (exchange) => {
-      const hub = exchange.holdStreams(conf.hub, { channels: ids, transport: name });
+      const tracker = exchange.trackStream?.(name, ids);
+      // Held for re-checks on reload, around the hub the metrics observe.
+      const hub = exchange.holdStreams(tracker ? tracker.hub(conf.hub) : conf.hub, { channels: ids, transport: name });
       const subscriber: SubscriberExchange = { ...exchange, channels: ids, hub, options };
-      return presence && headers ? serveWithPresence(conf, transport, subscriber, headers) : transport.serve(subscriber);
+      const serving = presence && headers ? serveWithPresence(conf, transport, subscriber, headers) : transport.serve(subscriber);
+      return tracker ? serving.finally(() => tracker.finish(exchange.res)) : serving;
     },
   });
 }

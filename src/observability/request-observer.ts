@@ -1,0 +1,123 @@
+/**
+ * What the proxy listener records when a request is done: the route's counters (requests by
+ * status, latency, upstream latency, bandwidth, rate-limit refusals) and one access-log line.
+ * Subscriber streams get a {@link StreamTracker} for their open/close lines.
+ *
+ * ```ts
+ * const observer = createRequestObserver({ metrics, logger, accessLog: true });
+ * // in the handler, once the response is over (finished, failed or abandoned):
+ * observer?.done(ctx, req, res, socketOnArrival, false);
+ * ```
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { RequestContext } from '../gateway/context.ts';
+import type { Logger } from './logger.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import { round, StreamTracker, type StreamInfo } from './stream-tracker.ts';
+
+export interface ObserverOptions {
+  /** Undefined when metrics are off. */
+  readonly metrics: GatewayMetrics | undefined;
+  readonly logger: Logger;
+  /** One line per request and per stream open/close, at `info`. */
+  readonly accessLog: boolean;
+}
+
+/** The plugin that refuses over-limit requests; its answers count as rate-limit rejections. */
+const RATE_LIMITING = 'rate-limiting';
+
+/** nginx's 499: the client went away before an answer was sent. */
+export const CLIENT_CLOSED = 499;
+
+/** Bytes already attributed to earlier requests of a keep-alive connection. */
+interface Counted {
+  read: number;
+  written: number;
+}
+
+export class RequestObserver {
+  private readonly metrics: GatewayMetrics | undefined;
+  private readonly log: Logger | undefined;
+  private readonly counted = new WeakMap<Duplex, Counted>();
+
+  constructor(options: ObserverOptions) {
+    this.metrics = options.metrics;
+    this.log = options.accessLog && options.logger.isLevelEnabled('info') ? options.logger : undefined;
+  }
+
+  /**
+   * The request is over. `ctx` is undefined when the request failed before it was parsed (a bad
+   * path). An upgrade whose socket was handed over without an HTTP answer counts as 101.
+   */
+  done(ctx: RequestContext | undefined, req: IncomingMessage, res: ServerResponse, socket: Duplex, upgrade: boolean): void {
+    const status = res.headersSent ? res.statusCode : upgrade ? 101 : CLIENT_CLOSED;
+    const latency = ctx === undefined ? 0 : performance.now() - ctx.startedAt;
+    // The connection's bytes since the previous request on it: exact over a connection's life.
+    // (`socket` was taken when the request arrived: `req.socket` may be gone by now.)
+    const { bytesRead: read = 0, bytesWritten: written = 0 } = socket as Partial<Socket>;
+    let last = this.counted.get(socket);
+    if (last === undefined) this.counted.set(socket, (last = { read: 0, written: 0 }));
+    const bytesIn = read - last.read;
+    const bytesOut = written - last.written;
+    last.read = read;
+    last.written = written;
+
+    const match = ctx?.match;
+    if (this.metrics) {
+      const meter = this.metrics.meter(match?.route, match?.service);
+      meter.count(status);
+      if (ctx !== undefined) meter.latency.observe(latency);
+      if (ctx?.upstreamLatencyMs !== undefined) meter.upstreamLatency.observe(ctx.upstreamLatencyMs);
+      meter.ingress.value += bytesIn;
+      meter.egress.value += bytesOut;
+      if (ctx?.exit !== undefined && ctx.exitedBy === RATE_LIMITING) meter.rateLimited();
+    }
+    if (this.log) {
+      const consumer = ctx?.consumer;
+      const correlation = ctx?.shared['correlation_id'];
+      this.log.info(
+        {
+          event: 'access',
+          request_id: ctx?.id,
+          ...(typeof correlation === 'string' ? { correlation_id: correlation } : {}),
+          method: req.method,
+          path: ctx?.path ?? (req.url ?? '/').split('?')[0],
+          status,
+          route: match ? (match.route.name ?? match.route.id) : undefined,
+          service: match?.service ? (match.service.name ?? match.service.id) : undefined,
+          consumer: consumer ? (consumer.username ?? consumer.id) : undefined,
+          latency_ms: round(latency),
+          upstream_latency_ms: ctx?.upstreamLatencyMs === undefined ? undefined : round(ctx.upstreamLatencyMs),
+          bytes_in: bytesIn,
+          bytes_out: bytesOut,
+          client_ip: ctx?.clientIp ?? (socket as Partial<Socket>).remoteAddress,
+        },
+        'request',
+      );
+    }
+  }
+
+  /** A tracker for the subscriber stream `ctx` is about to open. */
+  trackStream(ctx: RequestContext, transport: string, channels: readonly string[]): StreamTracker {
+    const match = ctx.match;
+    const consumer = ctx.consumer;
+    const correlation = ctx.shared['correlation_id'];
+    const info: StreamInfo = {
+      requestId: ctx.id,
+      ...(typeof correlation === 'string' ? { correlationId: correlation } : {}),
+      clientIp: ctx.clientIp,
+      route: match ? (match.route.name ?? match.route.id) : '',
+      service: match?.service ? (match.service.name ?? match.service.id) : '',
+      consumer: consumer ? (consumer.username ?? consumer.id) : undefined,
+    };
+    return new StreamTracker({ metrics: this.metrics, log: this.log }, info, transport, channels);
+  }
+}
+
+/** Undefined when there is nothing to record (metrics and access log both off). */
+export function createRequestObserver(options: ObserverOptions): RequestObserver | undefined {
+  if (options.metrics === undefined && !options.accessLog) return undefined;
+  return new RequestObserver(options);
+}
