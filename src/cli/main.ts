@@ -30,17 +30,19 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .description('start the gateway: proxy, admin and internal listeners')
     .option('-s, --settings <file>', 'node settings file, kong.conf style `key = value` (SLUICE_CONF)');
   for (const spec of SETTINGS) {
-    start.addOption(new Option(`${spec.flag} <value>`, `${spec.description} (${spec.env}, default ${spec.default || 'unset'})`));
+    const value = spec.switch ? '[on|off]' : '<value>';
+    start.addOption(new Option(`${spec.flag} ${value}`, `${spec.description} (${spec.env}, default ${spec.default || 'unset'})`));
   }
-  start.action(async (options: Record<string, string | undefined>) => {
+  start.action(async (options: Record<string, string | true | undefined>) => {
     const flags: Partial<Record<SettingName, string>> = {};
     for (const spec of SETTINGS) {
       const value = options[flagKey(spec.flag)];
-      if (value !== undefined) flags[spec.name] = value;
+      // A bare switch (`--watch`) means on.
+      if (value !== undefined) flags[spec.name] = value === true ? 'on' : value;
     }
     let settings;
     try {
-      const file = options.settings ?? process.env.SLUICE_CONF;
+      const file = typeof options.settings === 'string' ? options.settings : process.env.SLUICE_CONF;
       settings = resolveSettings({ ...(file ? { file } : {}), env: process.env, flags });
     } catch (error) {
       if (!(error instanceof SettingsError)) throw error;

@@ -1,12 +1,12 @@
 import type { NodeSettings } from '../config/settings.ts';
-import { loadDeclarativeConfig, loadDeclarativeFile, formatConfigError } from '../config/load.ts';
-import type { Snapshot } from '../config/types.ts';
+import { watchFile, type FileWatch } from '../config/watch.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { ListenError } from '../gateway/listeners.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { loadPlugins, PluginLoadError } from '../plugins/load-plugins.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import { VERSION } from '../version.ts';
+import { fileReloader, loadSnapshot } from './reload-file.ts';
 
 export interface StartIo {
   readonly err: (line: string) => void;
@@ -15,7 +15,9 @@ export interface StartIo {
 /**
  * `sluice start`: load the declarative config, bind the listeners, log one parseable line
  * with the bound addresses, then live until SIGTERM/SIGINT (drain, exit 0). SIGHUP re-reads
- * the declarative file; a bad file is logged and the running config stays.
+ * the declarative file, and so does any change to it with `declarative_config_watch` (`--watch`);
+ * a bad file is logged and the running config stays. What a reload does to open streams is the
+ * Gateway's business (`Gateway.reload`).
  *
  * Resolves with the process exit code once the gateway has stopped (or failed to start).
  */
@@ -26,6 +28,10 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
     return 1;
   }
   const configPath = settings.declarative_config;
+  if (settings.declarative_config_watch && !configPath) {
+    io.err('sluice: declarative_config_watch (--watch) needs a declarative_config (-c) to watch');
+    return 1;
+  }
   let registry: PluginRegistry;
   try {
     registry = await loadPlugins(settings.plugins, settings.plugins_path);
@@ -69,44 +75,34 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
   }
   logger.info({ event: 'listening', version: VERSION, listeners: gateway.addresses, config_hash: initial.snapshot.hash }, 'sluice started');
 
+  const reload = fileReloader(gateway, configPath, registry, logger);
+  let watching: FileWatch | undefined;
+  if (settings.declarative_config_watch && configPath) {
+    try {
+      watching = watchFile(configPath, () => void reload('watch'), {
+        onError: (error) => logger.error({ event: 'watch_failed', code: 'WATCH_FAILED', file: configPath, err: error }, 'no longer watching the declarative config'),
+      });
+      logger.info({ event: 'watching', file: configPath }, 'reloading the declarative config when it changes');
+    } catch (error) {
+      logger.error({ event: 'watch_failed', code: 'WATCH_FAILED', file: configPath, err: error }, 'cannot watch the declarative config; SIGHUP still reloads');
+    }
+  }
+
   return new Promise<number>((resolve) => {
+    const onHup = () => void reload('SIGHUP');
     const stop = (signal: NodeJS.Signals) => {
       logger.info({ event: 'stopping', signal }, 'draining connections');
-      process.off('SIGHUP', reload);
+      process.off('SIGHUP', onHup);
+      watching?.close();
       void gateway.stop().then(() => registry.shutdown()).then(() => {
         logger.info({ event: 'stopped' }, 'sluice stopped');
         resolve(0);
       });
     };
-    const reload = () => {
-      void loadSnapshot(configPath, registry).then((result) => {
-        if (!result.ok) {
-          gateway.metrics?.configReload('failed');
-          logger.error({ event: 'reload_failed', code: 'CONFIG_INVALID', errors: result.errors }, 'reload rejected; keeping the running config');
-          return;
-        }
-        try {
-          gateway.reload(result.snapshot);
-        } catch (error) {
-          logger.error({ event: 'reload_failed', code: 'CONFIG_INVALID', errors: [(error as Error).message] }, 'reload rejected; keeping the running config');
-          return;
-        }
-        logger.info({ event: 'reloaded', config_hash: result.snapshot.hash }, 'configuration reloaded');
-      });
-    };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
-    process.on('SIGHUP', reload);
+    process.on('SIGHUP', onHup);
   });
-}
-
-type SnapshotResult = { ok: true; snapshot: Snapshot } | { ok: false; errors: string[] };
-
-async function loadSnapshot(path: string | undefined, registry: PluginRegistry): Promise<SnapshotResult> {
-  const result = path
-    ? await loadDeclarativeFile(path, { registry })
-    : loadDeclarativeConfig('_format_version: "3.0"\n', { filename: '(empty)', registry });
-  return result.ok ? { ok: true, snapshot: result.snapshot } : { ok: false, errors: result.errors.map(formatConfigError) };
 }
 
 /**

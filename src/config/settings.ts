@@ -16,6 +16,7 @@ export const SETTING_NAMES = [
   'internal_listen',
   'status_listen',
   'declarative_config',
+  'declarative_config_watch',
   'trusted_ips',
   'real_ip_header',
   'real_ip_recursive',
@@ -47,14 +48,17 @@ export interface SettingSpec {
   /** As it would be written in the file; undefined = unset. */
   readonly default: string | undefined;
   readonly description: string;
+  /** An on/off setting whose flag may be given bare (`--watch` = `--watch on`). */
+  readonly switch?: boolean;
 }
 
-const spec = (name: SettingName, def: string | undefined, description: string, flag = `--${name.replace(/_/g, '-')}`): SettingSpec => ({
+const spec = (name: SettingName, def: string | undefined, description: string, flag = `--${name.replace(/_/g, '-')}`, isSwitch = false): SettingSpec => ({
   name,
   env: `SLUICE_${name.toUpperCase()}`,
   flag,
   default: def,
   description,
+  ...(isSwitch ? { switch: true } : {}),
 });
 
 export const SETTINGS: readonly SettingSpec[] = [
@@ -63,6 +67,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('internal_listen', '127.0.0.1:8010', 'Internal listener for the publisher API (same syntax).'),
   spec('status_listen', 'off', 'Status/readiness listener (same syntax).'),
   spec('declarative_config', undefined, 'Path of the kong.yml declarative configuration to load.', '-c, --config'),
+  spec('declarative_config_watch', 'off', 'Reload the declarative config when its file changes (on/off); a broken file keeps the running config.', '--watch', true),
   spec('trusted_ips', undefined, 'Comma-separated IPs/CIDRs (IPv4 and IPv6) whose X-Forwarded-* and real-IP headers are trusted.'),
   spec('real_ip_header', 'X-Real-IP', 'Header carrying the client address when the peer is trusted.'),
   spec('real_ip_recursive', 'off', 'Use the last untrusted address of the real-IP header instead of the last one (on/off).'),
@@ -114,6 +119,8 @@ export interface NodeSettings {
   /** Empty when `off`. */
   readonly status_listen: readonly ListenAddress[];
   readonly declarative_config?: string;
+  /** Watch the declarative file and reload on change. */
+  readonly declarative_config_watch: boolean;
   /** IPs and CIDRs, as written. */
   readonly trusted_ips: readonly string[];
   /** Lower-case, as Node exposes header names. */
@@ -238,6 +245,7 @@ function build(raw: ReadonlyMap<SettingName, Sourced>): NodeSettings {
     internal_listen: need('internal_listen', parseListen),
     status_listen: need('status_listen', parseListen),
     ...(declarative !== undefined ? { declarative_config: declarative } : {}),
+    declarative_config_watch: need('declarative_config_watch', parseBoolean),
     trusted_ips: get('trusted_ips', parseCidrList) ?? [],
     real_ip_header: need('real_ip_header', parseRealIpHeader),
     real_ip_recursive: need('real_ip_recursive', parseBoolean),

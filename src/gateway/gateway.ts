@@ -14,7 +14,9 @@ import { createInternalHandler, type InternalAccess } from './internal-handler.t
 import { listen, type ListenAddress } from './listeners.ts';
 import { createProxyHandler } from './proxy-handler.ts';
 import { writeErrorToSocket } from './respond.ts';
+import { recheckStream } from './recheck.ts';
 import { buildRuntimeState, type RuntimeState } from './state.ts';
+import { StreamRegistry, type RecheckSummary } from './streams.ts';
 
 export type ListenerName = 'proxy' | 'admin' | 'internal' | 'status';
 
@@ -47,6 +49,13 @@ export interface GatewayOptions {
   readonly metricsPerConsumer?: boolean;
   /** One log line per request and per stream open/close (default on). */
   readonly accessLog?: boolean;
+  /** An engine shared with other gateways (the gateway neither creates nor closes it); default: its own memory engine. */
+  readonly engine?: Engine;
+}
+
+/** What `reload` did: the config now running and what happened to the open streams. */
+export interface ReloadResult extends RecheckSummary {
+  readonly configHash: string;
 }
 
 /**
@@ -55,7 +64,7 @@ export interface GatewayOptions {
  * ```ts
  * const gateway = await Gateway.start(options);
  * gateway.addresses.proxy; // ['127.0.0.1:43121']
- * gateway.reload(newSnapshot);
+ * await gateway.reload(newSnapshot); // { configHash, kept: 12, closed: 1, closedBy: { RECHECK_FAILED: 1 } }
  * await gateway.stop();
  * ```
  */
@@ -74,11 +83,19 @@ export class Gateway {
   readonly metrics: GatewayMetrics | undefined;
   private stopping: Promise<void> | undefined;
   private connections = 0;
+  /** Open subscriber streams, re-checked on every reload. */
+  private readonly streams: StreamRegistry;
 
   private constructor(private readonly options: GatewayOptions) {
-    this.engine = createMemoryEngine();
+    this.engine = options.engine ?? createMemoryEngine();
     this.hub = createHub({ engine: this.engine });
     this.state = buildRuntimeState(options.snapshot, options.registry, options.logger, this.hub);
+    const pdk = { logger: options.logger, maxBodySize: options.clientMaxBodySize };
+    this.streams = new StreamRegistry({
+      current: () => this.state,
+      check: (admitted, shape, state) => recheckStream(admitted, shape, state, pdk, options.logger),
+      logger: options.logger,
+    });
     this.hub.setPolicies(this.state.channelPolicies);
     this.metrics = options.metrics === false ? undefined : new GatewayMetrics({ hub: this.hub, connections: () => this.connections, perConsumer: options.metricsPerConsumer ?? false });
     this.upstream = createUpstreamClient(options.probeIntervalMs === undefined ? {} : { probeIntervalMs: options.probeIntervalMs });
@@ -92,7 +109,7 @@ export class Gateway {
       await gateway.closeServers(0);
       await gateway.upstream.close();
       await gateway.hub.close();
-      await gateway.engine.close();
+      if (!options.engine) await gateway.engine.close();
       throw error;
     }
     return gateway;
@@ -109,26 +126,42 @@ export class Gateway {
     return this.state;
   }
 
+  /** Subscriber streams open right now (held for re-checks). */
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
   /**
-   * Swaps in a new config. Requests in flight finish on the state they started with. Throws
-   * (keeping the old config) when a plugin cannot compile the new one. Counted in
-   * `sluice_config_reloads_total`; a caller whose config fails before it gets here (a file
-   * that does not parse) counts it with `gateway.metrics?.configReload('failed')`.
+   * Swaps in a new config at once (requests in flight finish on theirs), then re-checks every
+   * open subscriber stream: it stays open while its route exists and its plugins still admit its
+   * request, else it ends with a reconnect hint (ROUTE_REMOVED, ROUTE_CHANGED, RECHECK_FAILED;
+   * see `recheckStream`). Throws synchronously, keeping the old config and every stream, when a
+   * plugin cannot compile the new one; the promise (never rejected) tells what the re-check did.
+   * SIGHUP, `--watch` and the Admin API's `POST /config` all come here. Counted in
+   * `sluice_config_reloads_total`; a caller whose config fails before it gets here (a file that
+   * does not parse) counts it with `gateway.metrics?.configReload('failed')`.
    */
-  reload(snapshot: Snapshot): void {
+  reload(snapshot: Snapshot): Promise<ReloadResult> {
+    let state: RuntimeState;
     try {
-      this.state = buildRuntimeState(snapshot, this.options.registry, this.options.logger, this.hub);
+      state = buildRuntimeState(snapshot, this.options.registry, this.options.logger, this.hub);
     } catch (error) {
       this.metrics?.configReload('failed');
       throw error;
     }
     this.metrics?.configReload('ok');
-    this.hub.setPolicies(this.state.channelPolicies);
+    this.state = state;
+    this.hub.setPolicies(state.channelPolicies);
     this.upstream.retainUpstreams([...snapshot.upstreams.values()].map((upstream) => upstream.id));
+    return this.streams.recheck(state).then((summary) => {
+      if (summary.closed > 0) this.options.logger.info({ event: 'streams_rechecked', config_hash: snapshot.hash, ...summary }, 'reload closed streams it no longer admits');
+      return { configHash: snapshot.hash, ...summary };
+    });
   }
 
   /**
-   * Stops accepting, lets in-flight requests finish for up to `drainTimeoutMs`, then closes
+   * Graceful drain: stops accepting, ends every subscriber stream with a reconnect hint
+   * (HUB_CLOSED), lets in-flight requests finish for up to `drainTimeoutMs`, then closes
    * whatever is left. Safe to call twice.
    */
   stop(): Promise<void> {
@@ -140,7 +173,7 @@ export class Gateway {
       await this.hub.close();
       await draining;
       await this.upstream.close();
-      await this.engine.close();
+      if (!this.options.engine) await this.engine.close();
     })();
     return this.stopping;
   }
@@ -165,6 +198,7 @@ export class Gateway {
         this.upgraded.add(socket);
         socket.once('close', () => this.upgraded.delete(socket));
       },
+      holdStreams: (ctx, hub, stream) => this.streams.hold(ctx, hub, stream),
     });
     const admin = createAdminHandler({
       nodeId: this.nodeId,

@@ -65,6 +65,20 @@ export class PluginRun {
     this.hasBodyFilter = this.collected.some((p) => p.def.handler.body_filter !== undefined);
   }
 
+  /**
+   * A reload's re-check of an open stream: only plugins that declare `recheck` run (`true`:
+   * their `access`), until one answers. Nothing is collected: no response phase follows.
+   */
+  async recheck(): Promise<void> {
+    for (const slot of this.chain.slots) {
+      const plugin = slotConfig(slot, this.ctx.consumer?.id);
+      const recheck = plugin?.def.handler.recheck;
+      if (!plugin || recheck === undefined || !this.covers(plugin)) continue;
+      await this.call(plugin, 'access', recheck === true ? undefined : (recheck as unknown as PhaseFn));
+      if (this.ctx.exit) return;
+    }
+  }
+
   async headerFilter(): Promise<void> {
     for (const plugin of this.collected) await this.call(plugin, 'header_filter');
   }
@@ -104,8 +118,8 @@ export class PluginRun {
     this.pdk.plugin = plugin.def.name;
   }
 
-  private async call(plugin: ChainPlugin, phase: Exclude<PluginPhase, 'body_filter'>): Promise<void> {
-    const fn = plugin.def.handler[phase] as PhaseFn | undefined;
+  private async call(plugin: ChainPlugin, phase: Exclude<PluginPhase, 'body_filter'>, instead?: PhaseFn): Promise<void> {
+    const fn = instead ?? (plugin.def.handler[phase] as PhaseFn | undefined);
     if (!fn) return;
     this.enter(plugin, phase);
     try {

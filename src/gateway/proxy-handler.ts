@@ -5,7 +5,8 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.ts';
 import type { RequestObserver } from '../observability/request-observer.ts';
 import { RequestPdk } from '../plugins/pdk/request-pdk.ts';
-import type { TerminatorExchange } from '../plugins/pdk/types.ts';
+import type { StreamShape, TerminatorExchange } from '../plugins/pdk/types.ts';
+import type { Hub } from '../pubsub/hub.ts';
 import {
   createTrustedIps,
   downstreamResponseHeaderList,
@@ -38,6 +39,8 @@ export interface ProxyHandlerDeps {
   readonly logger: Logger;
   readonly isStopping: () => boolean;
   readonly trackUpgrade: (socket: Duplex) => void;
+  /** Holds a subscriber stream for re-checks on reload (see `StreamRegistry.hold`). */
+  readonly holdStreams: (ctx: RequestContext, hub: Pick<Hub, 'subscribe'>, stream: StreamShape) => Pick<Hub, 'subscribe'>;
   /** Metrics and the access log; undefined when both are off. */
   readonly observer?: RequestObserver | undefined;
 }
@@ -227,6 +230,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       res: ctx.res,
       requestId: ctx.id,
       ...(upgrade ? { upgrade } : {}),
+      holdStreams: (hub, stream) => deps.holdStreams(ctx, hub, stream),
       ...(observer ? { trackStream: (transport: string, channels: readonly string[]) => observer.trackStream(ctx, transport, channels) } : {}),
       writeHead: async (status, headers) => {
         if (run) {

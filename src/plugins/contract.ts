@@ -57,6 +57,20 @@ export interface PluginHandler<Config = Record<string, unknown>, Compiled = Conf
   /** After the response went out. Must not throw; errors are logged. */
   readonly log?: (kong: Pdk, conf: Compiled) => void | Promise<void>;
   /**
+   * Re-check of open subscriber streams after a reload: each stream runs its route's new chain
+   * again against the request it was opened with (method, path, headers, query, client ip), in
+   * a context whose effects are discarded; a plugin that answers (`kong.response.exit`) closes
+   * the stream with `RECHECK_FAILED`. `true` re-runs `access` (auth, acl, ip-restriction: pure
+   * decisions on the request); a function runs instead of `access` (pubsub-subscriber re-renders
+   * its channels without calling its authorize hook). Absent: the plugin is skipped on
+   * re-checks, as plugins with side effects must be (rate-limiting must not count them).
+   *
+   * ```ts
+   * export const recheck = true;
+   * ```
+   */
+  readonly recheck?: true | ((kong: Pdk, conf: Compiled) => void | Promise<void>);
+  /**
    * Once, when the process stops serving: releases what the plugin keeps for the whole process
    * across snapshots (rate-limiting's Redis connections).
    */

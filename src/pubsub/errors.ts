@@ -12,6 +12,8 @@ export type PubsubErrorCode =
   | 'MESSAGE_TOO_LARGE'
   | 'TOO_MANY_CHANNELS'
   | 'ENGINE_CLOSED'
+  /** The hub is shutting down (graceful drain): reconnect elsewhere. */
+  | 'HUB_CLOSED'
   /** Publishing to a `meta/` channel: those carry channel events only. */
   | 'META_CHANNEL'
   /** The publisher upstream hook answered other than 200/201/202/304/204 (nchan: 403). */
@@ -25,6 +27,7 @@ export const PUBSUB_ERROR_STATUS: Readonly<Record<PubsubErrorCode, number>> = {
   MESSAGE_TOO_LARGE: 413,
   TOO_MANY_CHANNELS: 400,
   ENGINE_CLOSED: 503,
+  HUB_CLOSED: 503,
   META_CHANNEL: 403,
   UPSTREAM_REFUSED: 403,
 };

@@ -20,12 +20,18 @@ import {
 } from './subscription.ts';
 
 export type { EndReason, Sink, SubscriberLimits } from './subscription.ts';
+export { RECONNECT_REASONS } from './subscription.ts';
 
 export interface Subscription {
   readonly channels: readonly string[];
   /** The last (multiplexed) id delivered or queued, if any. */
   readonly lastId: MessageId | undefined;
   readonly ended: boolean;
+  /**
+   * Ends the subscription for `reason` and tells the sink (the transport says goodbye its way);
+   * used by the gateway when a reload no longer admits the stream.
+   */
+  end(reason: Exclude<EndReason, 'UNSUBSCRIBED'>): void;
   /** Messages delivered to the sink so far. */
   readonly delivered: number;
   /** Why it ended (`UNSUBSCRIBED` when the transport closed it); undefined while it runs. */
@@ -83,7 +89,11 @@ export interface Hub {
   streamsOf(consumerId: string): number;
   /** Swaps policies (a new snapshot); existing subscriptions keep running. */
   setPolicies(policies: ChannelPolicies): void;
-  /** Ends every subscription with HUB_CLOSED. The engine is the caller's to close. */
+  /**
+   * Ends every subscription with HUB_CLOSED; later subscribes reject with `HUB_CLOSED` (503)
+   * so a stream that was still being admitted during a drain is answered, not held open.
+   * The engine is the caller's to close.
+   */
   close(): Promise<void>;
 }
 
@@ -94,6 +104,7 @@ class HubImpl implements Hub {
   private slowConsumers = 0;
   private readonly totals: DeliveryTotals = { delivered: 0, dropped: 0 };
   private readonly releasing = new Set<Promise<void>>();
+  private closed = false;
 
   constructor(options: HubOptions) {
     this.engine = options.engine;
@@ -101,6 +112,7 @@ class HubImpl implements Hub {
   }
 
   async subscribe(channelIds: readonly string[], cursor: Cursor, sink: Sink, limits = DEFAULT_SUBSCRIBER_LIMITS): Promise<Subscription> {
+    if (this.closed) throw new PubsubError('HUB_CLOSED', 'the node is shutting down; reconnect');
     const n = channelIds.length;
     if (n === 0 || n > MAX_SLOTS) throw new PubsubError('TOO_MANY_CHANNELS', `subscribe to 1..${MAX_SLOTS} channels, not ${n}`);
     if (cursor.kind === 'after' && cursor.id.tags.length !== n) {
@@ -136,6 +148,7 @@ class HubImpl implements Hub {
       channels: channelIds,
       get lastId() { return state.lastId; },
       get ended() { return state.ended; },
+      end: (reason) => state.end(reason),
       get delivered() { return state.delivered; },
       get endReason() { return state.endReason; },
       resume: () => state.resume(),
@@ -214,6 +227,7 @@ class HubImpl implements Hub {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const ending = [...this.live];
     for (const s of ending) s.end('HUB_CLOSED');
     await Promise.all([...this.releasing]);

@@ -13,12 +13,24 @@ export type EndReason =
   | 'SLOW_CONSUMER'
   /** The transport closed it (`subscription.close()`); the sink is not called back. */
   | 'UNSUBSCRIBED'
-  /** The hub is shutting down. */
+  /** The hub is shutting down (drain): reconnect, to this node's successor or another one. */
   | 'HUB_CLOSED'
   /** The credentials it was opened with expired (`endsAt`, e.g. the JWT's `exp`). */
   | 'CREDENTIALS_EXPIRED'
   /** An operator closed the streams of its consumer (`hub.revoke`, the Admin API). */
-  | 'REVOKED';
+  | 'REVOKED'
+  /** A reload removed the stream's route (re-check on reload). */
+  | 'ROUTE_REMOVED'
+  /**
+   * A reload changed the route under the stream: the request now routes elsewhere, or the
+   * route streams other channels or transports. Reconnecting gets the new behaviour.
+   */
+  | 'ROUTE_CHANGED'
+  /** A reload made the route's plugins refuse the stream's request (key revoked, acl, ip deny). */
+  | 'RECHECK_FAILED';
+
+/** End reasons after which the client should reconnect (to this or another node) at once. */
+export const RECONNECT_REASONS: ReadonlySet<EndReason> = new Set(['HUB_CLOSED', 'ROUTE_CHANGED']);
 
 /** What a transport implements. Transports stay HTTP-only, the hub engine-only. */
 export interface Sink {

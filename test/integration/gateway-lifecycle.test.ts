@@ -29,7 +29,7 @@ describe('config reload and drain', () => {
     try {
       const inFlight = request(`${gw.proxyUrl}/hold`);
       await a.arrived;
-      gw.gateway.reload(snapshotFrom(config(b.url)));
+      await gw.gateway.reload(snapshotFrom(config(b.url)));
       assert.equal(await (await request(gw.proxyUrl)).body.text(), 'b', 'new requests use the new config');
       a.release();
       const old = await inFlight;

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { EventSource } from 'eventsource';
 import { createHub, createMemoryEngine, type Hub } from '../../src/pubsub/index.ts';
 import { chunkedTransport } from '../../src/pubsub/transports/chunked.ts';
-import { eventsourceTransport } from '../../src/pubsub/transports/eventsource.ts';
+import { eventsourceTransport, RECONNECT_RETRY_MS } from '../../src/pubsub/transports/eventsource.ts';
 import { multipartTransport } from '../../src/pubsub/transports/multipart.ts';
 import { rawstreamTransport } from '../../src/pubsub/transports/rawstream.ts';
 import { selectTransport } from '../../src/pubsub/transports/select.ts';
@@ -284,13 +284,15 @@ describe('eventsource transport', () => {
     }
   });
 
-  it('names the reason when the hub closes', async () => {
-    const x = await harness(eventsourceTransport);
-    const s = await sse(`${x.base}/sub/hc`);
-    await s.until((t) => t === ': hi\n\n');
-    await x.hub.close();
-    assert.equal(await s.ended, ': hi\n\n: HUB_CLOSED\n\n');
-    await x.close();
+  it('names the reason and gives a retry hint when the hub closes (drain)', async () => {
+    for (const [options, retry] of [[{}, RECONNECT_RETRY_MS], [{ retryMs: 2500 }, 2500]] as const) {
+      const x = await harness(eventsourceTransport, options);
+      const s = await sse(`${x.base}/sub/hc`);
+      await s.until((t) => t.endsWith('\n\n'));
+      await x.hub.close();
+      assert.equal((await s.ended).replace(/^: hi\n(retry: \d+\n)?\n/, ''), `: HUB_CLOSED\nretry: ${retry}\n\n`);
+      await x.close();
+    }
   });
 
   it('releases the subscription when the client goes away', async () => {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Consumer, Credential, Route, Service } from '../../config/types.ts';
+import type { Hub } from '../../pubsub/hub.ts';
 import type { StreamTracker } from '../../observability/stream-tracker.ts';
 import type { UriCaptures } from '../../router/types.ts';
 import type { PluginPhase } from '../contract.ts';
@@ -140,13 +141,32 @@ export interface TerminatorExchange {
   /** Writes the response head after the route's plugins ran header_filter on it. */
   writeHead(status: number, headers: Record<string, string | string[]>): Promise<void>;
   /**
+   * Subscribe through the returned hub and the gateway holds the stream: on every reload it
+   * re-checks it against the new config (route still there, plugins still let the request in,
+   * same `stream`) and ends it with ROUTE_REMOVED / ROUTE_CHANGED / RECHECK_FAILED otherwise.
+   *
+   * ```ts
+   * const hub = exchange.holdStreams(conf.hub, { channels: ids, transport: 'eventsource' });
+   * await hub.subscribe(ids, cursor, sink);
+   * ```
+   */
+  holdStreams(hub: Pick<Hub, 'subscribe'>, stream: StreamShape): Pick<Hub, 'subscribe'>;
+  /**
    * Metrics and log lines for a subscriber stream (`transport` as nchan names it); absent when
    * metrics and the access log are both off.
    */
   trackStream?(transport: string, channels: readonly string[]): StreamTracker;
 }
 
+/** What a subscriber stream serves; a reload that changes it asks the client to reconnect. */
+export interface StreamShape {
+  readonly channels: readonly string[];
+  readonly transport: string;
+}
+
 /** Answers a request after the plugin chain let it through (instead of the proxy). */
 export interface Terminator {
   handle(exchange: TerminatorExchange): Promise<void>;
+  /** Set by subscriber terminators: what the stream would serve (compared on re-checks). */
+  readonly stream?: StreamShape;
 }

@@ -8,9 +8,14 @@
  *   `data: ` with the trailing space; multiplexed ids as nchan (`T:[0],-`);
  * - pings every `options.pingInterval` seconds (0 = off), nchan's default ping event:
  *   `event: ping` + `data: `;
- * - a deleted channel: `:410: 410 Gone`, then the response ends; a slow consumer or the hub
- *   closing: a comment naming the reason (`: SLOW_CONSUMER`, `: HUB_CLOSED`), then the end;
- *   expired credentials and revocation also send an event (`credentials_expired`, `revoked`).
+ * - a deleted channel: `:410: 410 Gone`, then the response ends; a slow consumer: the comment
+ *   `: SLOW_CONSUMER`, then the end; expired credentials and revocation send an event
+ *   (`credentials_expired`, `revoked`) the page can act on;
+ * - ends that ask the client to come back (drain, reload) carry a `retry:` hint (the route's
+ *   `eventsource_retry`, else {@link RECONNECT_RETRY_MS}): `: HUB_CLOSED` / `: ROUTE_CHANGED`
+ *   plus `retry:`; `ROUTE_REMOVED` / `RECHECK_FAILED` add an event the page can act on
+ *   (`event: route_removed` / `event: recheck_failed`, data `{"code": ...}`), since the
+ *   reconnect will be refused (404, 401/403) and EventSource gives up on those.
  *
  * @example
  *   await eventsourceTransport.serve(exchange);
@@ -36,14 +41,30 @@ export function eventsourceFrame(message: Message, id: MessageId): string {
   return `${out}\n`;
 }
 
-export function eventsourceFarewell(reason: Exclude<EndReason, 'UNSUBSCRIBED'>): string {
-  if (reason === 'CHANNEL_DELETED') return ':410: 410 Gone\n\n';
-  // An event the page can act on (fetch a fresh token, then reconnect): EventSource would
-  // otherwise retry with the expired token and give up on the 401.
-  if (reason === 'CREDENTIALS_EXPIRED') return ': CREDENTIALS_EXPIRED\nevent: credentials_expired\ndata: {"code":"CREDENTIALS_EXPIRED"}\n\n';
-  // Revoked by an operator: the page should stop (EventSource would reconnect on its own).
-  if (reason === 'REVOKED') return ': REVOKED\nevent: revoked\ndata: {"code":"REVOKED"}\n\n';
-  return `: ${reason}\n\n`;
+/** The `retry:` hint (ms) on ends that ask the client to reconnect, when the route sets none. */
+export const RECONNECT_RETRY_MS = 1000;
+
+export function eventsourceFarewell(reason: Exclude<EndReason, 'UNSUBSCRIBED'>, retryMs = 0): string {
+  const retry = `retry: ${Math.floor(retryMs > 0 ? retryMs : RECONNECT_RETRY_MS)}\n`;
+  switch (reason) {
+    case 'CHANNEL_DELETED':
+      return ':410: 410 Gone\n\n';
+    case 'CREDENTIALS_EXPIRED':
+      // An event the page can act on (fetch a fresh token, then reconnect): EventSource would
+      // otherwise retry with the expired token and give up on the 401.
+      return ': CREDENTIALS_EXPIRED\nevent: credentials_expired\ndata: {"code":"CREDENTIALS_EXPIRED"}\n\n';
+    case 'REVOKED':
+      // Revoked by an operator: the page should stop (EventSource would reconnect on its own).
+      return ': REVOKED\nevent: revoked\ndata: {"code":"REVOKED"}\n\n';
+    case 'HUB_CLOSED':
+    case 'ROUTE_CHANGED':
+      return `: ${reason}\n${retry}\n`;
+    case 'ROUTE_REMOVED':
+    case 'RECHECK_FAILED':
+      return `: ${reason}\n${retry}event: ${reason.toLowerCase()}\ndata: {"code":"${reason}"}\n\n`;
+    case 'SLOW_CONSUMER':
+      return `: ${reason}\n\n`;
+  }
 }
 
 export function eventsourcePreamble(retryMs: number): string {
@@ -62,7 +83,7 @@ export const eventsourceTransport: Transport = {
       preamble: eventsourcePreamble(retryMs),
       frame: eventsourceFrame,
       frameCache: sharedFrames,
-      farewell: eventsourceFarewell,
+      farewell: (reason) => eventsourceFarewell(reason, retryMs),
       started: pingInterval > 0
         ? (write) => {
           const timer = setInterval(() => write(EVENTSOURCE_PING), pingInterval * 1000);

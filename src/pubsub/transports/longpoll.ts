@@ -9,7 +9,9 @@
  *   `options.subscriberTimeout` seconds when > 0), interval-poll answers `304` at once, repeating
  *   the `Etag` / `Last-Modified` it was asked about;
  * - a deleted channel answers `410` with only `Vary`; expired credentials `401`; revocation
- *   (`hub.revoke`) `403`; the hub shutting down `503`;
+ *   (`hub.revoke`) `403`; the hub shutting down (drain) `503` with `Retry-After: 1` and `Connection: close` (poll again, with
+ *   the same `If-*` headers, on another node); on reload: route changed `503` + `Retry-After: 0`,
+ *   route removed `404`, plugins now refuse `403` (the next poll gets the real answer);
  * - the subscription ends right after the one message is taken, and when the client goes away.
  *
  * @example
@@ -27,15 +29,6 @@ export const POLL_VARY = 'If-None-Match, If-Modified-Since';
 export type PollMode = 'longpoll' | 'intervalpoll';
 
 /** The answer to a poll whose subscription ended while it waited. */
-const ENDED_STATUS: Readonly<Record<EndReason, number>> = {
-  CHANNEL_DELETED: 410,
-  CREDENTIALS_EXPIRED: 401,
-  REVOKED: 403,
-  SLOW_CONSUMER: 503,
-  HUB_CLOSED: 503,
-  UNSUBSCRIBED: 503,
-};
-
 type Outcome =
   | { readonly kind: 'message'; readonly message: Message; readonly id: MessageId }
   | { readonly kind: 'ended'; readonly reason: EndReason }
@@ -127,10 +120,25 @@ async function answer(exchange: SubscriberExchange, o: Exclude<Outcome, { kind: 
     }
     case 'timeout':
       return empty(408);
-    case 'ended':
-      return empty(ENDED_STATUS[o.reason]);
+    case 'ended': {
+      const { status, headers } = ENDED_ANSWER[o.reason];
+      return empty(status, headers);
+    }
   }
 }
+
+/** How a waiting poll answers when its subscription ends (UNSUBSCRIBED never reaches it). */
+const ENDED_ANSWER: Readonly<Record<EndReason, { readonly status: number; readonly headers?: Record<string, string> }>> = {
+  CHANNEL_DELETED: { status: 410 },
+  CREDENTIALS_EXPIRED: { status: 401 },
+  REVOKED: { status: 403 },
+  SLOW_CONSUMER: { status: 503 },
+  UNSUBSCRIBED: { status: 503 },
+  HUB_CLOSED: { status: 503, headers: { 'retry-after': '1', connection: 'close' } },
+  ROUTE_CHANGED: { status: 503, headers: { 'retry-after': '0' } },
+  ROUTE_REMOVED: { status: 404 },
+  RECHECK_FAILED: { status: 403 },
+};
 
 export const longpollTransport: Transport = {
   name: 'longpoll',

@@ -37,7 +37,8 @@ export interface SubscriberExchange {
   readonly upgrade?: { readonly socket: Duplex; readonly head: Buffer };
   /** 1–255 channel ids, in subscription order (multiplexed ids follow this order). */
   readonly channels: readonly string[];
-  readonly hub: Hub;
+  /** Transports only subscribe; the gateway may hand a hub that tracks the stream for reloads. */
+  readonly hub: Pick<Hub, 'subscribe'>;
   readonly options: SubscriberOptions;
   readonly requestId: string;
   /**

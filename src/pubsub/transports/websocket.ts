@@ -9,8 +9,9 @@
  * - PING frames every `options.websocketPingInterval` seconds; no PONG by the next one → terminated;
  * - backpressure: past `WS_HIGH_WATER_BYTES` buffered, the hub is paused until the socket drains;
  * - close codes: channel deleted → 1001 `410 Gone` (real nchan), slow consumer → 1008
- *   `SLOW_CONSUMER`, hub shutdown → 1012 `HUB_CLOSED`, JWT expiry → 4401 `CREDENTIALS_EXPIRED`,
- *   revocation → 4403 `REVOKED`; the client closing ends the subscription.
+ *   `SLOW_CONSUMER`, hub shutdown (drain) → 1012 `HUB_CLOSED` ("service restart": reconnect),
+ *   on reload: route changed → 1012 `ROUTE_CHANGED`, route removed → 4404 `ROUTE_REMOVED`,
+ *   plugins now refuse → 4403 `RECHECK_FAILED`, revocation → 4403 `REVOKED`; the client closing ends the subscription.
  *
  * @example
  *   server.on('upgrade', (req, socket, head) => websocketTransport.serve({ req, res, upgrade: { socket, head }, … }));
@@ -38,6 +39,11 @@ export const WS_CLOSE: Readonly<Record<Exclude<EndReason, 'UNSUBSCRIBED'>, { rea
   CREDENTIALS_EXPIRED: { code: 4401, reason: 'CREDENTIALS_EXPIRED' },
   // An operator closed the consumer's streams (echoing HTTP 403).
   REVOKED: { code: 4403, reason: 'REVOKED' },
+  // 1012 "Service Restart": the client should reconnect (the new config takes it back).
+  ROUTE_CHANGED: { code: 1012, reason: 'ROUTE_CHANGED' },
+  // Application range again, echoing the HTTP answer a reconnect will get.
+  ROUTE_REMOVED: { code: 4404, reason: 'ROUTE_REMOVED' },
+  RECHECK_FAILED: { code: 4403, reason: 'RECHECK_FAILED' },
 };
 
 const wss = new WebSocketServer({

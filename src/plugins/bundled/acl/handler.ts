@@ -9,6 +9,8 @@ import { checkLists, type Config } from './schema.ts';
  */
 export const PRIORITY = 950;
 export const VERSION = '1.0.0';
+/** Re-run on open streams after a reload: a pure decision on the request (see PluginHandler.recheck). */
+export const recheck = true;
 
 const FORBIDDEN = 'You cannot consume this service';
 const CONSUMER_GROUPS = 'X-Consumer-Groups';

@@ -8,6 +8,8 @@ import type { Config } from './schema.ts';
 /** Kong's basic-auth: a consumer identified by username and password (RFC 7617). */
 export const PRIORITY = 1100;
 export const VERSION = '1.0.0';
+/** Re-run on open streams after a reload: a pure decision on the request (see PluginHandler.recheck). */
+export const recheck = true;
 
 export interface Compiled {
   readonly hideCredentials: boolean;

@@ -5,6 +5,8 @@ import type { Config } from './schema.ts';
 
 export const PRIORITY = 2500;
 export const VERSION = '1.0.0';
+/** Re-run on open streams after a reload: a pure decision on the request (see PluginHandler.recheck). */
+export const recheck = true;
 
 /** Kong keeps the verdict of the last 10^4 User-Agents per config. */
 const CACHE_SIZE = 10_000;

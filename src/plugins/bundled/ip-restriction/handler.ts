@@ -6,6 +6,8 @@ import type { Config } from './schema.ts';
 /** Kong's 990: after authentication, so a consumer-scoped instance can apply. */
 export const PRIORITY = 990;
 export const VERSION = '1.0.0';
+/** Re-run on open streams after a reload: a pure decision on the request (see PluginHandler.recheck). */
+export const recheck = true;
 
 export interface Compiled {
   readonly allow: IpMatcher | undefined;

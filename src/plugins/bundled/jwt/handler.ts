@@ -30,6 +30,8 @@ import { parseJwt, verifyDecoded, type ClaimErrors, type RegisteredClaim } from 
 
 export const PRIORITY = 1450;
 export const VERSION = '1.0.0';
+/** Re-run on open streams after a reload: a pure decision on the request (see PluginHandler.recheck). */
+export const recheck = true;
 
 export interface Compiled extends TokenSources {
   readonly secrets: SecretIndex;

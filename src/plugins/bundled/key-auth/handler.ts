@@ -8,6 +8,8 @@ import type { Config } from './schema.ts';
 /** Kong's key-auth: a consumer identified by an API key in a header, the query string or the body. */
 export const PRIORITY = 1250;
 export const VERSION = '1.0.0';
+/** Re-run on open streams after a reload: a pure decision on the request (see PluginHandler.recheck). */
+export const recheck = true;
 
 export interface Compiled extends KeySources {
   readonly hideCredentials: boolean;

@@ -68,12 +68,9 @@ export function compile(config: Config, env: CompileEnv): Compiled {
  * over once access is done.
  */
 export async function access(kong: Pdk, conf: Compiled): Promise<void> {
-  const method = kong.request.getMethod();
-  if (method !== 'GET' && method !== 'HEAD') return kong.response.error(403, 'Subscriber endpoints only accept GET');
-  const ids = conf.ids.render(kong);
-  if (!Array.isArray(ids)) return kong.response.error(ids.status, ids.message);
-  const name = selectTransport({ headers: kong.request.getHeaders() }, conf.transports);
-  if (!name) return kong.response.error(403, 'Subscriber type not allowed here');
+  const admitted = admit(kong, conf);
+  if (!admitted) return;
+  const { ids, name } = admitted;
   const { authorize, subscribe, unsubscribe } = conf.hooks;
   const presence = !NO_PRESENCE_HOOKS.has(name) && (subscribe !== undefined || unsubscribe !== undefined);
   const headers =
@@ -84,13 +81,37 @@ export async function access(kong: Pdk, conf: Compiled): Promise<void> {
   const transport = TRANSPORTS[name];
   const options = withConsumer(withExpiry(conf.options, kong.ctx.shared.jwt_claims), kong.client.getConsumer()?.id);
   kong.response.terminate({
+    stream: { channels: ids, transport: name },
     handle: (exchange) => {
       const tracker = exchange.trackStream?.(name, ids);
-      const subscriber: SubscriberExchange = { ...exchange, channels: ids, hub: tracker ? tracker.hub(conf.hub) : conf.hub, options };
+      // Held for re-checks on reload, around the hub the metrics observe.
+      const hub = exchange.holdStreams(tracker ? tracker.hub(conf.hub) : conf.hub, { channels: ids, transport: name });
+      const subscriber: SubscriberExchange = { ...exchange, channels: ids, hub, options };
       const serving = presence && headers ? serveWithPresence(conf, transport, subscriber, headers) : transport.serve(subscriber);
       return tracker ? serving.finally(() => tracker.finish(exchange.res)) : serving;
     },
   });
+}
+
+/**
+ * On reload, an open stream is re-checked: the same method/transport/channel checks as
+ * `access`, but the authorize hook is not called again (an HTTP request per stream per reload;
+ * nchan asks it once per stream too). The gateway compares the channels and transport.
+ */
+export function recheck(kong: Pdk, conf: Compiled): void {
+  const admitted = admit(kong, conf);
+  if (admitted) kong.response.terminate({ stream: { channels: admitted.ids, transport: admitted.name }, handle: () => Promise.resolve() });
+}
+
+/** Method, channel ids and transport; answers the request and returns undefined on refusal. */
+function admit(kong: Pdk, conf: Compiled): { ids: string[]; name: TransportName } | undefined {
+  const method = kong.request.getMethod();
+  if (method !== 'GET' && method !== 'HEAD') return void kong.response.error(403, 'Subscriber endpoints only accept GET');
+  const ids = conf.ids.render(kong);
+  if (!Array.isArray(ids)) return void kong.response.error(ids.status, ids.message);
+  const name = selectTransport({ headers: kong.request.getHeaders() }, conf.transports);
+  if (!name) return void kong.response.error(403, 'Subscriber type not allowed here');
+  return { ids, name };
 }
 
 /** nchan_subscribe_request before the stream, nchan_unsubscribe_request once it has ended. */

@@ -7,6 +7,8 @@ import type { Config } from './schema.ts';
 /** Kong's 2: last, so auth, rate limiting and logging still apply to terminated requests. */
 export const PRIORITY = 2;
 export const VERSION = '1.0.0';
+/** Re-run on open streams after a reload: a pure decision on the request (see PluginHandler.recheck). */
+export const recheck = true;
 
 /** Kong's default messages by status (`kong/plugins/request-termination/handler.lua`). */
 const DEFAULT_MESSAGES: Readonly<Record<number, string>> = {
