@@ -1,3 +1,6 @@
+import cluster from 'node:cluster';
+import { runPrimary } from '../cluster/primary.ts';
+import { workerRole } from '../cluster/worker.ts';
 import type { NodeSettings } from '../config/settings.ts';
 import { loadDeclarativeConfig, loadDeclarativeFile, formatConfigError } from '../config/load.ts';
 import type { Snapshot } from '../config/types.ts';
@@ -40,6 +43,11 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
     return 1;
   }
   if (!configPath) logger.warn('no declarative_config given: starting with an empty configuration');
+  // workers > 1: this process only supervises; each worker runs this same function (below).
+  if (settings.workers > 1 && cluster.isPrimary) {
+    return runPrimary({ workers: settings.workers, engine: settings.engine, logger, configHash: initial.snapshot.hash, err: io.err });
+  }
+  const worker = cluster.isWorker ? workerRole(settings) : undefined;
 
   let gateway: Gateway;
   try {
@@ -55,6 +63,7 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
       clientMaxBodySize: settings.client_max_body_size,
       drainTimeoutMs: settings.drain_timeout * 1000,
       logger,
+      ...worker?.gatewayOptions,
     });
   } catch (error) {
     if (error instanceof ListenError) {
@@ -63,7 +72,8 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
     }
     throw error;
   }
-  logger.info({ event: 'listening', version: VERSION, listeners: gateway.addresses, config_hash: initial.snapshot.hash }, 'sluice started');
+  if (worker) worker.ready(gateway.addresses);
+  else logger.info({ event: 'listening', version: VERSION, listeners: gateway.addresses, config_hash: initial.snapshot.hash }, 'sluice started');
 
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {

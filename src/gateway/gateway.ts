@@ -34,6 +34,13 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** How often a target taken out by passive health checks is probed. */
   readonly probeIntervalMs?: number;
+  /**
+   * The pub/sub engine (default: a new memory engine). The gateway owns it: `stop()` closes it.
+   * Worker processes pass the `ipc` engine here (see `src/cluster/`).
+   */
+  readonly engine?: Engine;
+  /** Set in worker processes: sent as `X-Sluice-Worker` on every response (which worker answered). */
+  readonly workerTag?: string;
 }
 
 /**
@@ -61,7 +68,7 @@ export class Gateway {
   private connections = 0;
 
   private constructor(private readonly options: GatewayOptions) {
-    this.engine = createMemoryEngine();
+    this.engine = options.engine ?? createMemoryEngine();
     this.hub = createHub({ engine: this.engine });
     this.state = buildRuntimeState(options.snapshot, options.registry, options.logger, this.hub);
     this.hub.setPolicies(this.state.channelPolicies);
@@ -181,6 +188,8 @@ export class Gateway {
       this.connections++;
       socket.once('close', () => this.connections--);
     });
+    const { workerTag } = this.options;
+    if (workerTag !== undefined) server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => res.setHeader('x-sluice-worker', workerTag));
     if (onUpgrade) server.on('upgrade', onUpgrade);
     else server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => writeErrorToSocket(socket, 'BAD_REQUEST'));
     return server;
