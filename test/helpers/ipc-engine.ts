@@ -27,7 +27,10 @@ export function messagePortAdapter(port: MessagePort): EnginePort {
 
 export interface IpcPair {
   readonly host: EngineHost;
-  /** A new worker-side engine on its own channel; `kill()` closes the channel as a dying worker does. */
+  /**
+   * A new worker-side engine on its own channel; `kill()` closes the channel as a dying worker
+   * does, and `detached` resolves once the primary has released what it held.
+   */
   worker(): { engine: Engine; kill(): void; detached: Promise<void> };
   /** Closes the host, every channel, and the primary's engine. */
   close(): Promise<void>;
@@ -41,8 +44,8 @@ export function ipcPair(primaryEngine: Engine): IpcPair {
     worker() {
       const { port1, port2 } = new MessageChannel();
       ports.push(port1, port2);
-      const detached = new Promise<void>((resolve) => port1.once('close', () => resolve()));
-      host.attach(messagePortAdapter(port1));
+      const detach = host.attach(messagePortAdapter(port1));
+      const detached = new Promise<void>((resolve) => port1.once('close', () => resolve())).then(detach);
       const engine = createIpcEngine(messagePortAdapter(port2));
       return { engine, kill: () => port2.close(), detached };
     },

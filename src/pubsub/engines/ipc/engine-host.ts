@@ -16,7 +16,10 @@ import { isPubsubError } from '../../errors.ts';
 import { asCall, ENGINE_KIND, type CallMessage, type EnginePort, type WireError } from './protocol.ts';
 
 export interface EngineHost {
-  /** Serves the engine on `port`; the returned function releases everything the port held. */
+  /**
+   * Serves the engine on `port`; the returned function (also run when the port closes)
+   * releases everything the port held and resolves once that is done.
+   */
   attach(port: EnginePort): () => Promise<void>;
   /** Detaches every port. The engine is the caller's to close. */
   close(): Promise<void>;
@@ -122,10 +125,14 @@ class Host implements EngineHost {
       const call = asCall(message);
       if (call !== undefined) void attachment.handle(call);
     });
-    const detach = async (): Promise<void> => {
-      if (!this.attachments.delete(attachment)) return;
-      attachment.stop();
-      await attachment.release();
+    let detaching: Promise<void> | undefined;
+    const detach = (): Promise<void> => {
+      detaching ??= (async () => {
+        this.attachments.delete(attachment);
+        attachment.stop();
+        await attachment.release();
+      })();
+      return detaching;
     };
     const stopClose = port.onClose?.(() => void detach());
     attachment.stop = () => {
