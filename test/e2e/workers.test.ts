@@ -38,6 +38,19 @@ function freshGet(url: string, headers: Record<string, string> = {}): Promise<{ 
   });
 }
 
+/** A streaming GET on a fresh connection: resolves at the head; `body` resolves when the stream ends. */
+function openStream(url: string): Promise<{ status: number; worker: string; body: Promise<string> }> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
+      res.setEncoding('utf8');
+      let text = '';
+      res.on('data', (c: string) => (text += c));
+      const body = new Promise<string>((ok) => res.once('end', () => ok(text)));
+      resolve({ status: res.statusCode ?? 0, worker: String(res.headers['x-sluice-worker']), body });
+    }).on('error', reject);
+  });
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -153,6 +166,21 @@ describe('sluice start --workers 2 (memory engine shared through the primary)', 
       answeredBy.add(res.worker);
     }
     assert.deepEqual(answeredBy, new Set(pids));
+  });
+
+  test('DELETE on the publisher API closes the channel\'s streams on every worker with 410', async () => {
+    const streams: { worker: string; body: Promise<string> }[] = [];
+    while (streams.length < 4 || new Set(streams.map((s) => s.worker)).size < 2) {
+      assert.ok(streams.length < 20, 'streams reach both workers');
+      const stream = await openStream(`${proxy}/sub/doomed`);
+      assert.equal(stream.status, 200);
+      streams.push(stream);
+    }
+    assert.equal((await channelInfo('doomed')).subscribers, streams.length);
+    const deleted = await request(`${internal}/pub/doomed`, { method: 'DELETE' });
+    await deleted.body.dump();
+    assert.equal(deleted.statusCode, 200);
+    for (const s of streams) assert.match(await s.body, /:410: 410 Gone\n\n$/, `stream on worker ${s.worker}`);
   });
 
   test('SIGTERM drains every worker and the primary exits 0', async () => {
