@@ -16,32 +16,37 @@
  * shared read buffer), so the parent (publisher, clock) and the clients do not share an event
  * loop. Each (server, N) pair gets fresh server and client processes.
  *
+ * Sluice runs once per entry of FANOUT_WORKERS (default `1,2`): with `workers > 1` the CPU and
+ * RSS figures are summed over the primary and every worker process.
+ *
  * Env: FANOUT_SUBSCRIBERS (default `1000,10000`), FANOUT_PUBLISHES (default 30, after 2 warm-up
- * publishes that are not counted), FANOUT_CPU_PROF=<dir> runs Sluice with `--cpu-prof` there,
- * FANOUT_STRACE=<dir> writes `strace -c` of each server over the measured publishes there.
+ * publishes that are not counted), FANOUT_WORKERS (default `1,2`), FANOUT_CPU_PROF=<dir> runs
+ * Sluice with `--cpu-prof` there, FANOUT_STRACE=<dir> writes `strace -c` of each server over the
+ * measured publishes there.
  */
-import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { startSluice } from './proxy.ts';
 import { freePort, hasCommand, startNginx, type Running } from './lib/processes.ts';
 import { printTable } from './lib/load.ts';
+import { childrenOf, cpuNs, nodeChildrenOf, rssBytes, sum, sumTicks } from './lib/proc.ts';
+import { Clients } from './lib/sse-subscribers.ts';
 
 const SIZES = (process.env.FANOUT_SUBSCRIBERS ?? '1000,10000').split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
+const WORKERS = (process.env.FANOUT_WORKERS ?? '1,2').split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
 const PUBLISHES = Math.max(1, Number(process.env.FANOUT_PUBLISHES ?? 30));
 const WARMUP_PUBLISHES = 2;
-const CONNECT_CONCURRENCY = 256;
 const SETTLE_MS = 1000;
 const GAP_MS = 50;
-const DELIVERY_TIMEOUT_MS = 30_000;
 const CPU_PROF_DIR = process.env.FANOUT_CPU_PROF;
 /** `strace -c` of the server over the measured publishes, one summary file per row (slows the server: timing rows are off). */
 const STRACE_DIR = process.env.FANOUT_STRACE;
 
 function startStrace(server: Server, subscribers: number): { stop(): Promise<void> } {
   const out = `${STRACE_DIR}/${server.name.replace(/\W+/g, '-')}-${subscribers}.txt`;
-  const child = spawn('strace', ['-c', '-f', '-p', String(server.pid), '-o', out], { stdio: 'ignore' });
+  const child = spawn('strace', ['-c', '-f', ...server.pids.flatMap((pid) => ['-p', String(pid)]), '-o', out], { stdio: 'ignore' });
   return {
     stop: () => new Promise((resolve) => {
       child.once('exit', () => resolve());
@@ -55,8 +60,8 @@ const payload = (k: number) => `message ${k} `.padEnd(100, 'x');
 
 interface Server {
   readonly name: string;
-  /** The process doing the work (nginx: the worker, not the master). */
-  readonly pid: number;
+  /** The processes doing the work (nginx: the worker, not the master; Sluice: the primary and its workers). */
+  readonly pids: readonly number[];
   readonly port: number;
   /** Publisher base: Sluice's internal listener, nchan's own server. */
   readonly pubPort: number;
@@ -81,48 +86,7 @@ interface Result {
 }
 
 // ---------------------------------------------------------------------------------------------
-// /proc readings
-
-function rssBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : NaN;
-}
-
-/** CPU time of every thread of `pid` in ns (schedstat), else utime+stime from stat (10 ms ticks). */
-function cpuNs(pid: number): number {
-  try {
-    let total = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    }
-    if (Number.isFinite(total) && total > 0) return total;
-  } catch {
-    // no schedstat: fall through
-  }
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 1e7; // utime, stime: fields 14 and 15, USER_HZ = 100
-}
-
-/** utime and stime of `pid` in clock ticks (for the kernel's share of the CPU time). */
-function userSysTicks(pid: number): { user: number; sys: number } {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-  return { user: Number(fields[11]), sys: Number(fields[12]) };
-}
-
-function childrenOf(pid: number): number[] {
-  const path = `/proc/${pid}/task/${pid}/children`;
-  if (existsSync(path)) return readFileSync(path, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return readFileSync(`/proc/${d}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1] === String(pid);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
+// limits
 
 function openFilesLimit(): { soft: number; hard: number } {
   const line = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
@@ -158,86 +122,9 @@ function checkLimits(largest: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// the subscriber process
-
-type ClientMessage =
-  | { type: 'ready' }
-  | { type: 'connected'; ok: number; failed: number; ms: number; error?: string }
-  | { type: 'delivered'; k: number; firstNs: string; lastNs: string }
-  | { type: 'lost'; count: number };
-
-class Clients {
-  readonly child: ChildProcess;
-  private readonly delivered = new Map<number, { firstNs: bigint; lastNs: bigint }>();
-  private readonly waiters = new Map<number, () => void>();
-  lost = 0;
-
-  private constructor(child: ChildProcess) {
-    this.child = child;
-    child.on('message', (m: ClientMessage) => {
-      if (m.type === 'delivered') {
-        this.delivered.set(m.k, { firstNs: BigInt(m.firstNs), lastNs: BigInt(m.lastNs) });
-        this.waiters.get(m.k)?.();
-      } else if (m.type === 'lost') this.lost = m.count;
-    });
-  }
-
-  static async start(): Promise<Clients> {
-    const child = fork(new URL('./lib/sse-clients.mjs', import.meta.url).pathname, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
-    await once<ClientMessage>(child, (m) => m.type === 'ready', 10_000);
-    return new Clients(child);
-  }
-
-  async connect(port: number, path: string, count: number): Promise<{ ok: number; failed: number; ms: number; error?: string }> {
-    const answer = once<ClientMessage>(this.child, (m) => m.type === 'connected', 120_000);
-    this.child.send({ cmd: 'connect', host: '127.0.0.1', port, path, count, concurrency: CONNECT_CONCURRENCY });
-    return (await answer) as Extract<ClientMessage, { type: 'connected' }>;
-  }
-
-  /** Resolves when every subscriber has seen its k-th message. */
-  delivery(k: number): Promise<{ firstNs: bigint; lastNs: bigint }> {
-    return new Promise((resolve, reject) => {
-      const have = () => this.delivered.get(k);
-      const timer = setTimeout(() => reject(new Error(`message ${k} did not reach every subscriber in ${DELIVERY_TIMEOUT_MS} ms`)), DELIVERY_TIMEOUT_MS);
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(k);
-        resolve(have() as { firstNs: bigint; lastNs: bigint });
-      };
-      if (have()) done();
-      else this.waiters.set(k, done);
-    });
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
-      this.child.once('exit', () => resolve());
-      this.child.kill('SIGKILL'); // closes every socket at once
-    });
-  }
-}
-
-function once<T>(child: ChildProcess, accept: (m: T) => boolean, timeoutMs: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.off('message', listener);
-      reject(new Error(`no answer from the subscriber process in ${timeoutMs} ms`));
-    }, timeoutMs);
-    const listener = (m: T) => {
-      if (!accept(m)) return;
-      clearTimeout(timer);
-      child.off('message', listener);
-      resolve(m);
-    };
-    child.on('message', listener);
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
 // the servers
 
-async function startSluiceServer(): Promise<Server> {
+async function startSluiceServer(workers: number): Promise<Server> {
   const internal = await freePort();
   const config = `_format_version: "3.0"
 routes:
@@ -248,10 +135,15 @@ routes:
         config: { channels: ["$(uri_captures.id)"], transports: [eventsource] }
 `;
   const nodeArgs = CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF_DIR] : [];
-  const { running, proxy } = await startSluice(config, ['--internal-listen', `127.0.0.1:${internal}`, '--drain-timeout', '1'], nodeArgs);
+  const { running, proxy } = await startSluice(config, ['--internal-listen', `127.0.0.1:${internal}`, '--drain-timeout', '1', '--workers', String(workers)], nodeArgs);
   const port = Number(proxy.split(':').pop());
-  return { name: 'Sluice', pid: running.child.pid as number, port, pubPort: internal, stop: () => running.stop() };
+  const primary = running.child.pid as number;
+  const pids = workers > 1 ? [primary, ...nodeChildrenOf(primary)] : [primary];
+  if (pids.length !== (workers > 1 ? workers + 1 : 1)) throw new Error(`expected ${workers} Sluice workers, found ${pids.length - 1}`);
+  return { name: sluiceName(workers), pids, port, pubPort: internal, stop: () => running.stop() };
 }
+
+const sluiceName = (workers: number) => (workers > 1 ? `Sluice, ${workers} workers` : 'Sluice');
 
 async function startNchanServer(module: string, subscribers: number): Promise<Server> {
   const port = await freePort();
@@ -270,7 +162,7 @@ async function startNchanServer(module: string, subscribers: number): Promise<Se
   if (worker === undefined) throw new Error('nginx worker process not found');
   return {
     name: 'nchan',
-    pid: worker,
+    pids: [worker],
     port,
     pubPort: port,
     stop: async () => {
@@ -316,13 +208,13 @@ async function measure(server: Server, subscribers: number): Promise<Result> {
   const clients = await Clients.start();
   try {
     await sleep(200);
-    const rssBefore = rssBytes(server.pid);
+    const rssBefore = sum(server.pids, rssBytes);
     const connected = await clients.connect(server.port, `/sub/${channel}`, subscribers);
     if (connected.failed > 0) console.log(`  ${server.name}: ${connected.failed} of ${subscribers} subscribers failed to connect (${connected.error ?? '?'})`);
     // Every subscriber counted by the server itself before the first publish.
     for (let i = 0; i < 100 && (await subscriberCount(server, channel)) < connected.ok; i++) await sleep(50);
     await sleep(SETTLE_MS);
-    const rssAfter = rssBytes(server.pid);
+    const rssAfter = sum(server.pids, rssBytes);
 
     let k = 0;
     const publish = async () => {
@@ -337,13 +229,13 @@ async function measure(server: Server, subscribers: number): Promise<Result> {
     };
     for (let i = 0; i < WARMUP_PUBLISHES; i++) await publish();
     const strace = STRACE_DIR ? startStrace(server, subscribers) : undefined;
-    const cpuBefore = cpuNs(server.pid);
-    const ticksBefore = userSysTicks(server.pid);
+    const cpuBefore = sum(server.pids, cpuNs);
+    const ticksBefore = sumTicks(server.pids);
     const clientCpuBefore = cpuNs(clients.child.pid as number);
     const times: { lastMs: number; firstMs: number }[] = [];
     for (let i = 0; i < PUBLISHES; i++) times.push(await publish());
-    const cpuAfter = cpuNs(server.pid);
-    const ticksAfter = userSysTicks(server.pid);
+    const cpuAfter = sum(server.pids, cpuNs);
+    const ticksAfter = sumTicks(server.pids);
     const clientCpuAfter = cpuNs(clients.child.pid as number);
     await strace?.stop();
     if (clients.lost > 0) console.log(`  ${server.name}: ${clients.lost} subscribers were closed during the run`);
@@ -385,7 +277,7 @@ export async function run(): Promise<void> {
 
   const results: Result[] = [];
   for (const n of sizes) {
-    const starters: (() => Promise<Server>)[] = [startSluiceServer];
+    const starters: (() => Promise<Server>)[] = WORKERS.map((w) => () => startSluiceServer(w));
     if (module !== undefined) starters.push(() => startNchanServer(module, n));
     for (const start of starters) {
       const server = await start();
@@ -404,36 +296,38 @@ export async function run(): Promise<void> {
 
   console.log(`\n${machineLine()}; ${PUBLISHES} publishes of 100 bytes per row (after ${WARMUP_PUBLISHES} warm-up), ${GAP_MS} ms apart once delivered; subscribers in one child process\n`);
   const rows: (string | number)[][] = [];
+  const sluices = WORKERS.map(sluiceName);
   for (const n of sizes) {
-    const sluice = results.find((r) => r.server === 'Sluice' && r.subscribers === n);
     const nchan = results.find((r) => r.server === 'nchan' && r.subscribers === n);
-    for (const r of [sluice, nchan]) {
+    const mine = sluices.flatMap((name) => results.filter((r) => r.server === name && r.subscribers === n));
+    for (const r of [...mine, nchan]) {
       if (r) rows.push([r.server, n.toLocaleString('en-US'), r.connectS, r.p50Ms, r.p99Ms, Math.round(r.deliveriesPerS), r.rssKiBPerSub, r.cpuUsPerDelivery]);
     }
-    if (sluice && nchan) {
+    for (const sluice of nchan ? mine : []) {
       rows.push([
-        '**Sluice / nchan**',
+        `**${sluice.server} / nchan**`,
         n.toLocaleString('en-US'),
-        sluice.connectS / nchan.connectS,
-        sluice.p50Ms / nchan.p50Ms,
-        sluice.p99Ms / nchan.p99Ms,
-        sluice.deliveriesPerS / nchan.deliveriesPerS,
-        sluice.rssKiBPerSub / nchan.rssKiBPerSub,
-        sluice.cpuUsPerDelivery / nchan.cpuUsPerDelivery,
+        sluice.connectS / (nchan as Result).connectS,
+        sluice.p50Ms / (nchan as Result).p50Ms,
+        sluice.p99Ms / (nchan as Result).p99Ms,
+        sluice.deliveriesPerS / (nchan as Result).deliveriesPerS,
+        sluice.rssKiBPerSub / (nchan as Result).rssKiBPerSub,
+        sluice.cpuUsPerDelivery / (nchan as Result).cpuUsPerDelivery,
       ]);
     }
   }
   printTable(['server', 'subscribers', 'connect s', 'fan-out p50 ms', 'fan-out p99 ms', 'deliveries/s', 'RSS/subscriber KiB', 'CPU µs/delivery'], rows);
 
   for (const n of sizes) {
-    const sluice = results.find((r) => r.server === 'Sluice' && r.subscribers === n);
     const nchan = results.find((r) => r.server === 'nchan' && r.subscribers === n);
-    if (!sluice || !nchan) continue;
-    const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)}× (target ≤ ${target}×: ${ratio <= target ? 'met' : 'NOT met'})`;
-    console.log(
-      `\n${n.toLocaleString('en-US')} subscribers: fan-out p50 ${verdict(sluice.p50Ms / nchan.p50Ms, 0.8)}, CPU/delivery ${verdict(sluice.cpuUsPerDelivery / nchan.cpuUsPerDelivery, 1.0)}, ` +
-        `memory/subscriber ${verdict(sluice.rssKiBPerSub / nchan.rssKiBPerSub, 0.8)}`,
-    );
+    if (!nchan) continue;
+    for (const sluice of results.filter((r) => r.server !== 'nchan' && r.subscribers === n)) {
+      const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)}× (target ≤ ${target}×: ${ratio <= target ? 'met' : 'NOT met'})`;
+      console.log(
+        `\n${sluice.server}, ${n.toLocaleString('en-US')} subscribers: fan-out p50 ${verdict(sluice.p50Ms / nchan.p50Ms, 0.8)}, CPU/delivery ${verdict(sluice.cpuUsPerDelivery / nchan.cpuUsPerDelivery, 1.0)}, ` +
+          `memory/subscriber ${verdict(sluice.rssKiBPerSub / nchan.rssKiBPerSub, 0.8)}`,
+      );
+    }
   }
   console.log(`\n(fan-out bench took ${((performance.now() - started) / 1000).toFixed(0)} s)`);
 }

@@ -7,6 +7,7 @@ const BENCHES = {
   proxy: () => import('./proxy.ts'),
   plugins: () => import('./plugins.ts'),
   fanout: () => import('./fanout.ts'),
+  cluster: () => import('./cluster.ts'),
 } as const satisfies Record<string, () => Promise<{ run(): Promise<void> }>>;
 
 type BenchName = keyof typeof BENCHES;

@@ -24,11 +24,15 @@ function stoppable(child: ChildProcess, signal: NodeJS.Signals): Running {
 }
 
 /** Spawns a process and resolves with the first stdout line `pick` accepts. */
-export function spawnUntil<T>(command: string, args: string[], pick: (line: string) => T | undefined, timeoutMs = 15_000): Promise<{ running: Running; value: T }> {
+export function spawnUntil<T>(command: string, args: string[], pick: (line: string) => T | undefined, timeoutMs = 60_000): Promise<{ running: Running; value: T }> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const running = stoppable(child, 'SIGTERM');
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${command} did not start in ${timeoutMs} ms`)), timeoutMs);
+    // Worker processes each compile the TypeScript sources: on a loaded machine that takes a while.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} did not start in ${timeoutMs} ms`));
+    }, timeoutMs);
     child.once('exit', (code) => reject(new Error(`${command} exited with ${code} before it was ready`)));
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {

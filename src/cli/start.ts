@@ -1,3 +1,6 @@
+import cluster from 'node:cluster';
+import { runPrimary } from '../cluster/primary.ts';
+import { workerRole } from '../cluster/worker.ts';
 import type { NodeSettings } from '../config/settings.ts';
 import { watchFile, type FileWatch } from '../config/watch.ts';
 import { Gateway } from '../gateway/gateway.ts';
@@ -46,6 +49,11 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
     return 1;
   }
   if (!configPath) logger.warn('no declarative_config given: starting with an empty configuration');
+  // workers > 1: this process only supervises; each worker runs this same function (below).
+  if (settings.workers > 1 && cluster.isPrimary) {
+    return runPrimary({ workers: settings.workers, engine: settings.engine, logger, configHash: initial.snapshot.hash, err: io.err });
+  }
+  const worker = cluster.isWorker ? workerRole(settings) : undefined;
 
   let gateway: Gateway;
   try {
@@ -65,6 +73,7 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
       metrics: settings.metrics,
       metricsPerConsumer: settings.metrics_per_consumer,
       accessLog: settings.access_log,
+      ...worker?.gatewayOptions,
     });
   } catch (error) {
     if (error instanceof ListenError) {
@@ -73,7 +82,8 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
     }
     throw error;
   }
-  logger.info({ event: 'listening', version: VERSION, listeners: gateway.addresses, config_hash: initial.snapshot.hash }, 'sluice started');
+  if (worker) worker.ready(gateway.addresses);
+  else logger.info({ event: 'listening', version: VERSION, listeners: gateway.addresses, config_hash: initial.snapshot.hash }, 'sluice started');
 
   const reload = fileReloader(gateway, configPath, registry, logger);
   let watching: FileWatch | undefined;
@@ -94,7 +104,8 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
       logger.info({ event: 'stopping', signal }, 'draining connections');
       process.off('SIGHUP', onHup);
       watching?.close();
-      void gateway.stop().then(() => registry.shutdown()).then(() => {
+      // A worker's ipc engine is shared with the primary: the gateway leaves it open, the worker closes it.
+      void gateway.stop().then(() => worker?.gatewayOptions.engine.close()).then(() => registry.shutdown()).then(() => {
         logger.info({ event: 'stopped' }, 'sluice stopped');
         resolve(0);
       });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { isHostname } from './hostnames.ts';
 
 /**
@@ -35,6 +36,7 @@ export const SETTING_NAMES = [
   'redis_url',
   'internal_allow',
   'internal_token',
+  'workers',
 ] as const;
 
 export type SettingName = (typeof SETTING_NAMES)[number];
@@ -86,6 +88,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('redis_url', undefined, 'Redis connection URL (redis:// or rediss://) for the redis engine and rate-limiting.'),
   spec('internal_allow', '127.0.0.1/32,::1/128', 'CIDRs allowed to reach the internal listener.'),
   spec('internal_token', undefined, 'Bearer token required on the internal listener, when set.'),
+  spec('workers', '1', 'Gateway processes sharing the listeners: a number or `auto` (one per core); the primary supervises and relays channels.'),
 ];
 
 const SPEC_BY_NAME = new Map(SETTINGS.map((s) => [s.name, s]));
@@ -145,6 +148,8 @@ export interface NodeSettings {
   readonly redis_url?: string;
   readonly internal_allow: readonly string[];
   readonly internal_token?: string;
+  /** Worker processes (1 = the gateway runs in this process); `auto` is resolved to the core count. */
+  readonly workers: number;
 }
 
 export class SettingsError extends Error {
@@ -264,6 +269,7 @@ function build(raw: ReadonlyMap<SettingName, Sourced>): NodeSettings {
     ...(redisUrl !== undefined ? { redis_url: redisUrl } : {}),
     internal_allow: need('internal_allow', parseCidrList),
     ...(token !== undefined ? { internal_token: token } : {}),
+    workers: need('workers', parseWorkers),
   };
 }
 
@@ -361,6 +367,17 @@ function parseEngine(value: string): 'memory' | 'redis' {
   const v = value.toLowerCase();
   if (v === 'memory' || v === 'redis') return v;
   throw new Error(`invalid engine "${value}" (use memory or redis)`);
+}
+
+export const MAX_WORKERS = 64;
+
+/** `4` → 4; `auto` → one per core the process may use. */
+export function parseWorkers(value: string): number {
+  if (value.toLowerCase() === 'auto') return Math.min(MAX_WORKERS, availableParallelism());
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_WORKERS) {
+    throw new Error(`invalid workers "${value}" (a number from 1 to ${MAX_WORKERS}, or auto)`);
+  }
+  return Number(value);
 }
 
 function parseRedisUrl(value: string): string {

@@ -51,6 +51,8 @@ export interface GatewayOptions {
   readonly accessLog?: boolean;
   /** An engine shared with other gateways (the gateway neither creates nor closes it); default: its own memory engine. */
   readonly engine?: Engine;
+  /** Set in worker processes: sent as `X-Sluice-Worker` on every response (which worker answered). */
+  readonly workerTag?: string;
 }
 
 /** What `reload` did: the config now running and what happened to the open streams. */
@@ -264,6 +266,8 @@ export class Gateway {
       if (!(bodyLimit > 0 && declared > bodyLimit)) res.writeContinue();
       onRequest(req, res);
     });
+    const { workerTag } = this.options;
+    if (workerTag !== undefined) server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => res.setHeader('x-sluice-worker', workerTag));
     if (onUpgrade) server.on('upgrade', onUpgrade);
     else server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => writeErrorToSocket(socket, 'BAD_REQUEST'));
     return server;

@@ -69,6 +69,18 @@ export class RunningCli {
     });
   }
 
+  /** Resolves with the next `count` lines with this `event` logged after this call. */
+  collect(event: string, count: number): Promise<LogLine[]> {
+    const seen: LogLine[] = [];
+    return new Promise((resolve, reject) => {
+      this.waiters.push({
+        test: (line) => line.event === event && seen.push(line) === count,
+        resolve: () => resolve(seen),
+      });
+      void this.exited.then((code) => reject(new Error(`sluice exited (${code}) after ${seen.length} of ${count} "${event}" lines: ${this.stderr}`)));
+    });
+  }
+
   /** Like waitFor, but only for lines logged after this call. */
   next(event: string): Promise<LogLine> {
     return new Promise((resolve, reject) => {

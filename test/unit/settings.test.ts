@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseListen, parseSize, resolveSettings, SETTINGS, SettingsError, type SettingName } from '../../src/config/settings.ts';
@@ -34,6 +34,7 @@ describe('settings defaults', () => {
     assert.equal(s.engine, 'memory');
     assert.deepEqual(s.internal_allow, ['127.0.0.1/32', '::1/128']);
     assert.equal(s.internal_token, undefined);
+    assert.equal(s.workers, 1);
   });
 
   it('describes every setting once with its env var and flag', () => {
@@ -134,6 +135,16 @@ describe('other settings', () => {
     const redis = settings({ SLUICE_ENGINE: 'redis', SLUICE_REDIS_URL: 'redis://localhost:6379/0' });
     assert.deepEqual([redis.engine, redis.redis_url], ['redis', 'redis://localhost:6379/0']);
     assert.throws(() => settings({ SLUICE_REDIS_URL: 'http://x' }), /must start with redis:\/\/ or rediss:\/\//);
+  });
+
+  it('takes a worker count or auto, and names the source of a bad one', () => {
+    assert.equal(settings({ SLUICE_WORKERS: '4' }).workers, 4);
+    assert.equal(settings({}, { workers: 'auto' }).workers, Math.min(64, availableParallelism()));
+    assert.equal(settings({}, {}, confFile('workers = 2\n')).workers, 2);
+    for (const bad of ['0', '-1', '1.5', 'many', '65']) {
+      assert.throws(() => settings({ SLUICE_WORKERS: bad }), new RegExp(`SLUICE_WORKERS: invalid workers "${bad.replace('.', '\\.')}" \\(a number from 1 to 64, or auto\\)`));
+    }
+    assert.throws(() => settings({}, { workers: 'x' }), /--workers: invalid workers "x"/);
   });
 
   it('parses plugin lists and reports unknown file keys with their line', () => {
