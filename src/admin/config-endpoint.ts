@@ -38,7 +38,7 @@ function postConfig(req: AdminRequest): AdminReply {
   }
   if (isOn(query.get('check_hash')) && result.snapshot.hash === deps.getState().snapshot.hash) return { status: 304 };
   try {
-    deps.reload(result.snapshot);
+    deps.reload(result.snapshot, text);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     deps.logger.warn({ event: 'reload_failed', source: 'admin', code: 'CONFIG_INVALID', error: message }, 'POST /config rejected; keeping the running config');

@@ -28,7 +28,7 @@ export interface AdminDeps {
   /** The enabled plugins: `POST /config` validates against them, `/schemas/plugins/*` serves theirs. */
   readonly registry: PluginRegistry;
   /** Swaps in a new config (Gateway.reload); throws, keeping the old one, when a plugin rejects it. */
-  readonly reload: (snapshot: Snapshot) => void;
+  readonly reload: (snapshot: Snapshot, text: string) => void;
   readonly logger: Logger;
   /** Largest request body in bytes (`admin_max_body_size`); 0 = unlimited. */
   readonly maxBodySize: number;

@@ -28,20 +28,7 @@ export async function loadSnapshot(path: string | undefined, registry: PluginReg
 export function fileReloader(gateway: Gateway, path: string | undefined, registry: PluginRegistry, logger: Logger): (trigger: string) => Promise<void> {
   let running: Promise<void> | undefined;
   let again: string | undefined;
-  const once = async (trigger: string): Promise<void> => {
-    const result = await loadSnapshot(path, registry);
-    if (!result.ok) {
-      gateway.metrics?.configReload('failed');
-      logger.error({ event: 'reload_failed', trigger, code: 'CONFIG_INVALID', errors: result.errors }, 'reload rejected; keeping the running config');
-      return;
-    }
-    try {
-      const done = await gateway.reload(result.snapshot);
-      logger.info({ event: 'reloaded', trigger, config_hash: done.configHash, streams_kept: done.kept, streams_closed: done.closed }, 'configuration reloaded');
-    } catch (error) {
-      logger.error({ event: 'reload_failed', trigger, code: 'CONFIG_INVALID', errors: [(error as Error).message] }, 'reload rejected; keeping the running config');
-    }
-  };
+  const once = async (trigger: string): Promise<void> => applySnapshot(gateway, await loadSnapshot(path, registry), trigger, logger);
   const reload = (trigger: string): Promise<void> => {
     if (running) {
       again = trigger;
@@ -58,4 +45,28 @@ export function fileReloader(gateway: Gateway, path: string | undefined, registr
     return running;
   };
   return reload;
+}
+
+/**
+ * A config text applied to this worker because another worker's Admin API took it
+ * (`POST /config` relayed by the primary): loaded and reloaded like a file.
+ */
+export function applyConfigText(gateway: Gateway, text: string, registry: PluginRegistry, logger: Logger): Promise<void> {
+  const result = loadDeclarativeConfig(text, { filename: 'config', registry });
+  const snapshot: SnapshotResult = result.ok ? { ok: true, snapshot: result.snapshot } : { ok: false, errors: result.errors.map(formatConfigError) };
+  return applySnapshot(gateway, snapshot, 'admin_relay', logger);
+}
+
+async function applySnapshot(gateway: Gateway, result: SnapshotResult, trigger: string, logger: Logger): Promise<void> {
+  if (!result.ok) {
+    gateway.metrics?.configReload('failed');
+    logger.error({ event: 'reload_failed', trigger, code: 'CONFIG_INVALID', errors: result.errors }, 'reload rejected; keeping the running config');
+    return;
+  }
+  try {
+    const done = await gateway.reload(result.snapshot);
+    logger.info({ event: 'reloaded', trigger, config_hash: done.configHash, streams_kept: done.kept, streams_closed: done.closed }, 'configuration reloaded');
+  } catch (error) {
+    logger.error({ event: 'reload_failed', trigger, code: 'CONFIG_INVALID', errors: [(error as Error).message] }, 'reload rejected; keeping the running config');
+  }
 }

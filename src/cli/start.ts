@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../observability/logger.ts';
 import { loadPlugins, PluginLoadError } from '../plugins/load-plugins.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import { VERSION } from '../version.ts';
-import { fileReloader, loadSnapshot } from './reload-file.ts';
+import { applyConfigText, fileReloader, loadSnapshot } from './reload-file.ts';
 
 export interface StartIo {
   readonly err: (line: string) => void;
@@ -82,7 +82,10 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
     }
     throw error;
   }
-  if (worker) worker.ready(gateway.addresses);
+  if (worker) {
+    worker.followConfig((text) => void applyConfigText(gateway, text, registry, logger));
+    worker.ready(gateway.addresses);
+  }
   else logger.info({ event: 'listening', version: VERSION, listeners: gateway.addresses, config_hash: initial.snapshot.hash }, 'sluice started');
 
   const reload = fileReloader(gateway, configPath, registry, logger);

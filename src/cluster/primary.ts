@@ -20,7 +20,7 @@ import type { Engine } from '../pubsub/engine.ts';
 import { createEngineHost, primaryPort, type EngineHost } from '../pubsub/engines/ipc/index.ts';
 import { createMemoryEngine } from '../pubsub/engines/memory/index.ts';
 import { VERSION } from '../version.ts';
-import { isReadyMessage, type ReadyMessage } from './messages.ts';
+import { isConfigMessage, isReadyMessage, type ConfigMessage, type ReadyMessage } from './messages.ts';
 
 export interface PrimaryOptions {
   readonly workers: number;
@@ -54,6 +54,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   let exitCode = 0;
   let first: ReadyMessage['addresses'] | undefined;
   const ready = new Set<Worker>();
+  /** The last config POSTed to a worker's Admin API; replaced by the file again on SIGHUP. */
+  let posted: ConfigMessage | undefined;
 
   return new Promise<number>((resolve) => {
     const fork = (): void => {
@@ -63,12 +65,20 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       hosted?.host.attach(primaryPort(worker)); // detached by the port when the worker exits
       worker.on('message', (message: unknown) => {
         if (isReadyMessage(message)) onReady(worker, message);
+        else if (isConfigMessage(message)) onConfig(worker, message);
       });
       worker.once('exit', (code, signal) => onExit(worker, code, signal, Date.now() - bornAt));
     };
 
+    const onConfig = (from: Worker, message: ConfigMessage): void => {
+      posted = message;
+      for (const worker of live) if (worker !== from) worker.send(message);
+      logger.info({ event: 'config_relayed', from: from.process.pid, workers: live.size - 1 }, 'config from the Admin API relayed to every worker');
+    };
+
     const onReady = (worker: Worker, message: ReadyMessage): void => {
       const pid = worker.process.pid;
+      if (posted) worker.send(posted); // a replacement worker serves what the others serve
       if (phase === 'running') return void logger.info({ event: 'worker_started', worker: pid }, 'worker process started');
       if (phase !== 'starting') return;
       first ??= message.addresses;
@@ -114,6 +124,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       stopAll();
     };
     const reload = (): void => {
+      posted = undefined;
       for (const worker of live) worker.process.kill('SIGHUP');
     };
 

@@ -13,17 +13,31 @@ import type { NodeSettings } from '../config/settings.ts';
 import type { ListenerName } from '../gateway/gateway.ts';
 import type { Engine } from '../pubsub/engine.ts';
 import { createIpcEngine, workerPort } from '../pubsub/engines/ipc/index.ts';
-import { READY_KIND, type ReadyMessage } from './messages.ts';
+import { CONFIG_KIND, isConfigMessage, READY_KIND, type ConfigMessage, type ReadyMessage } from './messages.ts';
 
 export interface WorkerRole {
-  readonly gatewayOptions: { readonly engine: Engine; readonly workerTag: string };
+  readonly gatewayOptions: { readonly engine: Engine; readonly workerTag: string; readonly onAdminConfig: (text: string) => void };
+  /** Applies configs that other workers' Admin APIs took (relayed by the primary). */
+  followConfig(apply: (text: string) => void): void;
   /** Tells the primary this worker is serving; the primary logs `listening` once for all. */
   ready(addresses: Readonly<Record<ListenerName, readonly string[]>>): void;
 }
 
 export function workerRole(settings: NodeSettings): WorkerRole {
   return {
-    gatewayOptions: { engine: workerEngine(settings), workerTag: String(process.pid) },
+    gatewayOptions: {
+      engine: workerEngine(settings),
+      workerTag: String(process.pid),
+      onAdminConfig: (text) => {
+        const message: ConfigMessage = { kind: CONFIG_KIND, text };
+        process.send?.(message);
+      },
+    },
+    followConfig(apply) {
+      process.on('message', (message: unknown) => {
+        if (isConfigMessage(message)) apply(message.text);
+      });
+    },
     ready(addresses) {
       const message: ReadyMessage = { kind: READY_KIND, addresses };
       process.send?.(message);

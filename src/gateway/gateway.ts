@@ -53,6 +53,8 @@ export interface GatewayOptions {
   readonly engine?: Engine;
   /** Set in worker processes: sent as `X-Sluice-Worker` on every response (which worker answered). */
   readonly workerTag?: string;
+  /** Told the config text once the Admin API's `POST /config` applied it (workers relay it to the others). */
+  readonly onAdminConfig?: (text: string) => void;
 }
 
 /** What `reload` did: the config now running and what happened to the open streams. */
@@ -208,7 +210,11 @@ export class Gateway {
       connections: () => this.openConnections(),
       hub: this.hub,
       registry: this.options.registry,
-      reload: (snapshot) => this.reload(snapshot),
+      reload: (snapshot, text) => {
+        const done = this.reload(snapshot); // throws, keeping the old config, before anyone is told
+        this.options.onAdminConfig?.(text);
+        return done;
+      },
       logger,
       maxBodySize: this.options.adminMaxBodySize ?? DEFAULT_ADMIN_MAX_BODY_SIZE,
       metrics: this.metrics,

@@ -168,6 +168,30 @@ describe('sluice start --workers 2 (memory engine shared through the primary)', 
     assert.deepEqual(answeredBy, new Set(pids));
   });
 
+  test('POST /config on the Admin API reaches every worker (relayed by the primary)', async () => {
+    const posted = `${CONFIG}  - name: posted
+    paths: [/posted]
+    plugins:
+      - name: request-termination
+        config: { status_code: 200, message: posted }
+`;
+    const relayed = cli.next('config_relayed');
+    const applied = cli.next('reloaded', (line) => line.trigger === 'admin_relay');
+    const res = await request(`${admin}/config`, { method: 'POST', body: posted, headers: { 'content-type': 'text/yaml' } });
+    await res.body.dump();
+    assert.equal(res.statusCode, 201);
+    const from = String((await relayed).from);
+    const other = await applied;
+    assert.notEqual(String(other.pid), from, 'the other worker applied it');
+    const answeredBy = new Set<string>();
+    for (let i = 0; i < 20 && answeredBy.size < 2; i++) {
+      const hit = await freshGet(`${proxy}/posted`);
+      assert.equal(hit.status, 200, `worker ${hit.worker}`);
+      answeredBy.add(hit.worker);
+    }
+    assert.deepEqual(answeredBy, new Set(pids));
+  });
+
   test('DELETE on the publisher API closes the channel\'s streams on every worker with 410', async () => {
     const streams: { worker: string; body: Promise<string> }[] = [];
     while (streams.length < 4 || new Set(streams.map((s) => s.worker)).size < 2) {

@@ -81,10 +81,10 @@ export class RunningCli {
     });
   }
 
-  /** Like waitFor, but only for lines logged after this call. */
-  next(event: string): Promise<LogLine> {
+  /** Like waitFor, but only for lines logged after this call (and, with `where`, that pass it). */
+  next(event: string, where: (line: LogLine) => boolean = () => true): Promise<LogLine> {
     return new Promise((resolve, reject) => {
-      this.waiters.push({ test: (line) => line.event === event, resolve });
+      this.waiters.push({ test: (line) => line.event === event && where(line), resolve });
       void this.exited.then((code) => reject(new Error(`sluice exited (${code}) before "${event}": ${this.stderr}`)));
     });
   }
