@@ -5,7 +5,7 @@ import type { NodeSettings } from '../config/settings.ts';
 import { watchFile, type FileWatch } from '../config/watch.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { ListenError } from '../gateway/listeners.ts';
-import { createLogger, type Logger } from '../observability/logger.ts';
+import { createAccessLogger, createLogger, type Logger } from '../observability/logger.ts';
 import { loadPlugins, PluginLoadError } from '../plugins/load-plugins.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import { VERSION } from '../version.ts';
@@ -24,7 +24,8 @@ export interface StartIo {
  *
  * Resolves with the process exit code once the gateway has stopped (or failed to start).
  */
-export async function runStart(settings: NodeSettings, io: StartIo, logger: Logger = createLogger(settings.log_level, undefined, settings.log_format)): Promise<number> {
+export async function runStart(settings: NodeSettings, io: StartIo, injected?: Logger): Promise<number> {
+  const logger = injected ?? createLogger(settings.log_level, undefined, settings.log_format);
   const unavailable = unavailableSettings(settings);
   if (unavailable) {
     io.err(`sluice: ${unavailable}`);
@@ -73,6 +74,8 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
       metrics: settings.metrics,
       metricsPerConsumer: settings.metrics_per_consumer,
       accessLog: settings.access_log,
+      // An injected logger (tests, embedding) takes the access lines too, line by line.
+      ...(injected === undefined && settings.access_log ? { accessLogger: createAccessLogger(settings.log_level, settings.log_format) } : {}),
       ...worker?.gatewayOptions,
     });
   } catch (error) {

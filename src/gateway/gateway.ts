@@ -49,6 +49,8 @@ export interface GatewayOptions {
   readonly metricsPerConsumer?: boolean;
   /** One log line per request and per stream open/close (default on). */
   readonly accessLog?: boolean;
+  /** Where access lines go (default: `logger`); `sluice start` gives a buffered one. */
+  readonly accessLogger?: Logger;
   /** An engine shared with other gateways (the gateway neither creates nor closes it); default: its own memory engine. */
   readonly engine?: Engine;
   /** Set in worker processes: sent as `X-Sluice-Worker` on every response (which worker answered). */
@@ -197,7 +199,7 @@ export class Gateway {
       clientMaxBodySize: this.options.clientMaxBodySize,
       logger,
       isStopping: () => this.isStopping,
-      observer: createRequestObserver({ metrics: this.metrics, logger, accessLog: this.options.accessLog ?? true }),
+      observer: createRequestObserver({ metrics: this.metrics, logger: this.options.accessLogger ?? logger, accessLog: this.options.accessLog ?? true }),
       trackUpgrade: (socket) => {
         this.upgraded.add(socket);
         socket.once('close', () => this.upgraded.delete(socket));
