@@ -12,6 +12,8 @@ export type PubsubErrorCode =
   | 'MESSAGE_TOO_LARGE'
   | 'TOO_MANY_CHANNELS'
   | 'ENGINE_CLOSED'
+  /** The engine's backing store (Redis) cannot be reached right now; retry later. */
+  | 'ENGINE_UNAVAILABLE'
   /** Publishing to a `meta/` channel: those carry channel events only. */
   | 'META_CHANNEL';
 
@@ -23,6 +25,7 @@ export const PUBSUB_ERROR_STATUS: Readonly<Record<PubsubErrorCode, number>> = {
   MESSAGE_TOO_LARGE: 413,
   TOO_MANY_CHANNELS: 400,
   ENGINE_CLOSED: 503,
+  ENGINE_UNAVAILABLE: 503,
   META_CHANNEL: 403,
 };
 

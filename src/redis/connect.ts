@@ -1,0 +1,110 @@
+/**
+ * Redis connection settings shared by everything that talks to Redis (the `redis` pub/sub
+ * engine, the rate-limiting `redis` policy): a URL or Kong-style fields in, node-redis client
+ * options out. Commands fail fast while Redis is unreachable (no offline queue) so callers can
+ * answer 503 instead of hanging; the client keeps reconnecting in the background.
+ *
+ * @example
+ *   const target = parseRedisUrl('rediss://app:s3cret@cache.internal:6380/2');
+ *   // { host: 'cache.internal', port: 6380, tls: true, username: 'app', password: 's3cret', database: 2 }
+ *   const client = createRedisClient(target, { onError: (e) => log.warn(e) });
+ *   await client.connect();
+ *   describeRedis(target); // 'rediss://app@cache.internal:6380/2' (no password: safe to log)
+ */
+import { createClient, type RedisClientOptions } from 'redis';
+
+export interface RedisTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+  readonly username?: string;
+  readonly password?: string;
+  /** SELECT'ed database number (0..). */
+  readonly database: number;
+}
+
+export class RedisUrlError extends Error {
+  override readonly name = 'RedisUrlError';
+}
+
+export const DEFAULT_REDIS_PORT = 6379;
+
+/** Parses `redis[s]://[[user][:password]@]host[:port][/db]`; throws `RedisUrlError` with the reason. */
+export function parseRedisUrl(text: string): RedisTarget {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new RedisUrlError(`invalid redis URL "${text}"`);
+  }
+  const shown = describeUrl(url);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new RedisUrlError(`invalid redis URL "${shown}": must start with redis:// or rediss://`);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (host === '') throw new RedisUrlError(`invalid redis URL "${shown}": no host`);
+  const path = url.pathname.replace(/^\//, '');
+  if (path !== '' && !/^\d{1,5}$/.test(path)) throw new RedisUrlError(`invalid redis URL "${shown}": database must be a number, got "${path}"`);
+  if (url.search !== '' || url.hash !== '') throw new RedisUrlError(`invalid redis URL "${shown}": query strings and fragments are not supported`);
+  const username = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  return {
+    host,
+    port: url.port === '' ? DEFAULT_REDIS_PORT : Number(url.port),
+    tls: url.protocol === 'rediss:',
+    ...(username !== '' ? { username } : {}),
+    ...(password !== '' ? { password } : {}),
+    database: path === '' ? 0 : Number(path),
+  };
+}
+
+function describeUrl(url: URL): string {
+  const user = url.username !== '' ? `${url.username}@` : '';
+  return `${url.protocol}//${user}${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+}
+
+/** The target as a URL without the password, for logs and error messages. */
+export function describeRedis(target: RedisTarget): string {
+  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  const user = target.username !== undefined ? `${encodeURIComponent(target.username)}@` : '';
+  return `${target.tls ? 'rediss' : 'redis'}://${user}${host}:${target.port}/${target.database}`;
+}
+
+export interface RedisClientTuning {
+  /** Milliseconds to wait for a TCP/TLS connection (default 5000). */
+  readonly connectTimeoutMs?: number;
+  /** Longest pause between reconnection attempts (default 1000 ms). */
+  readonly maxReconnectDelayMs?: number;
+  /** Client name shown by `CLIENT LIST`. */
+  readonly name?: string;
+}
+
+/** node-redis options for a target: fail-fast while disconnected, reconnect forever with backoff. */
+export function redisClientOptions(target: RedisTarget, tuning: RedisClientTuning = {}): RedisClientOptions {
+  const maxDelay = tuning.maxReconnectDelayMs ?? 1000;
+  const common = {
+    host: target.host,
+    port: target.port,
+    connectTimeout: tuning.connectTimeoutMs ?? 5000,
+    // Never give up: a Redis restart must not leave the node disconnected for good.
+    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 10), maxDelay),
+  };
+  return {
+    socket: target.tls ? { ...common, tls: true, servername: target.host } : common,
+    ...(target.username !== undefined ? { username: target.username } : {}),
+    ...(target.password !== undefined ? { password: target.password } : {}),
+    ...(target.database !== 0 ? { database: target.database } : {}),
+    ...(tuning.name !== undefined ? { name: tuning.name } : {}),
+    disableOfflineQueue: true,
+  };
+}
+
+export type RedisClient = ReturnType<typeof createClient>;
+
+/**
+ * A client for the target (not yet connected). `onError` receives connection errors; without a
+ * listener node-redis would crash the process on the first one.
+ */
+export function createRedisClient(target: RedisTarget, options: RedisClientTuning & { onError?: (error: Error) => void } = {}): RedisClient {
+  const client = createClient(redisClientOptions(target, options));
+  client.on('error', (error: Error) => options.onError?.(error));
+  return client;
+}
