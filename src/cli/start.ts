@@ -5,6 +5,7 @@ import { Gateway } from '../gateway/gateway.ts';
 import { ListenError } from '../gateway/listeners.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { loadPlugins, PluginLoadError } from '../plugins/load-plugins.ts';
+import { engineFromSettings } from '../pubsub/engines/from-settings.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import { VERSION } from '../version.ts';
 
@@ -20,11 +21,6 @@ export interface StartIo {
  * Resolves with the process exit code once the gateway has stopped (or failed to start).
  */
 export async function runStart(settings: NodeSettings, io: StartIo, logger: Logger = createLogger(settings.log_level)): Promise<number> {
-  const unavailable = unavailableSettings(settings);
-  if (unavailable) {
-    io.err(`sluice: ${unavailable}`);
-    return 1;
-  }
   const configPath = settings.declarative_config;
   let registry: PluginRegistry;
   try {
@@ -41,6 +37,7 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
   }
   if (!configPath) logger.warn('no declarative_config given: starting with an empty configuration');
 
+  const engine = await engineFromSettings(settings, logger);
   let gateway: Gateway;
   try {
     gateway = await Gateway.start({
@@ -55,6 +52,7 @@ export async function runStart(settings: NodeSettings, io: StartIo, logger: Logg
       clientMaxBodySize: settings.client_max_body_size,
       drainTimeoutMs: settings.drain_timeout * 1000,
       logger,
+      engine: () => engine,
     });
   } catch (error) {
     if (error instanceof ListenError) {
@@ -102,13 +100,4 @@ async function loadSnapshot(path: string | undefined, registry: PluginRegistry):
     ? await loadDeclarativeFile(path, { registry })
     : loadDeclarativeConfig('_format_version: "3.0"\n', { filename: '(empty)', registry });
   return result.ok ? { ok: true, snapshot: result.snapshot } : { ok: false, errors: result.errors.map(formatConfigError) };
-}
-
-/**
- * Settings this version parses but cannot honour yet: refusing them is better than a node
- * that silently runs without what the operator asked for.
- */
-function unavailableSettings(settings: NodeSettings): string | undefined {
-  if (settings.engine !== 'memory') return `engine '${settings.engine}' is not available in this version (only 'memory')`;
-  return undefined;
 }

@@ -34,6 +34,8 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** How often a target taken out by passive health checks is probed. */
   readonly probeIntervalMs?: number;
+  /** Makes the pub/sub engine (default: memory). The gateway owns it and closes it on stop. */
+  readonly engine?: () => Engine;
 }
 
 /**
@@ -61,7 +63,7 @@ export class Gateway {
   private connections = 0;
 
   private constructor(private readonly options: GatewayOptions) {
-    this.engine = createMemoryEngine();
+    this.engine = options.engine?.() ?? createMemoryEngine();
     this.hub = createHub({ engine: this.engine });
     this.state = buildRuntimeState(options.snapshot, options.registry, options.logger, this.hub);
     this.hub.setPolicies(this.state.channelPolicies);
