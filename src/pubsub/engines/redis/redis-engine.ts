@@ -72,6 +72,8 @@ class RedisEngineImpl implements RedisEngine {
   private readonly feeds: Feeds;
   private readonly presence = new Presence();
   private readonly timer: NodeJS.Timeout;
+  private readonly firstBeat: Promise<void>;
+  private beaten: (() => void) | undefined;
   private closed = false;
 
   constructor(private readonly options: RedisEngineOptions) {
@@ -81,6 +83,7 @@ class RedisEngineImpl implements RedisEngine {
     this.now = options.now;
     this.leaseMs = options.leaseMs ?? 15_000;
     const clock = this.now ?? Date.now;
+    this.firstBeat = new Promise((resolve) => (this.beaten = resolve));
     this.conn = new EngineConnection(target, {
       now: clock,
       onCommandReady: () => void this.reconnected(),
@@ -99,7 +102,7 @@ class RedisEngineImpl implements RedisEngine {
   }
 
   ready(): Promise<void> {
-    return this.conn.ready;
+    return Promise.all([this.conn.ready, this.firstBeat]).then(() => undefined);
   }
 
   async publish(channel: string, input: PublishInput, storage: ChannelStorage): Promise<PublishResult> {
@@ -274,6 +277,7 @@ class RedisEngineImpl implements RedisEngine {
     });
     try {
       await lease;
+      this.beaten?.();
     } catch (e) {
       if (!this.closed) this.options.onError?.(e instanceof Error ? e : new Error(String(e)), 'heartbeat');
     }
