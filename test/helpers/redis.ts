@@ -112,6 +112,9 @@ export async function startRedisServer(t: TestContext): Promise<PrivateRedis | u
   if (spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status !== 0) return missing(t, REDIS_SERVER_MISSING);
   const port = await freePort();
   let child = await launch(port);
+  // A test process that dies mid-test must not leave its server behind.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
   const kill = async () => {
     const done = exited(child);
     child.kill('SIGKILL');
@@ -124,6 +127,9 @@ export async function startRedisServer(t: TestContext): Promise<PrivateRedis | u
     restart: async () => {
       child = await launch(port);
     },
-    stop: kill,
+    stop: async () => {
+      process.off('exit', reap);
+      await kill();
+    },
   };
 }

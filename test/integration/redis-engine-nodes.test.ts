@@ -123,8 +123,8 @@ if (url !== undefined) {
     it('a node that stops renewing its lease stops being counted', async () => {
       const [live] = await nodes(1);
       const namespace = `${run}${n - 1}:`;
-      // A node that died: its lease (300 ms) is never renewed.
-      const dead = createRedisEngine({ url, namespace, leaseMs: 300, heartbeatMs: 3_600_000 });
+      // A node that died: its lease (1.5 s) is only renewed by its own calls.
+      const dead = createRedisEngine({ url, namespace, leaseMs: 1500, heartbeatMs: 3_600_000 });
       engines.push(dead);
       await dead.ready();
       assert.ok((await dead.addSubscriber('lease', { storage: STORE })).ok);

@@ -41,7 +41,8 @@ async function restartInALaterSecond(server: PrivateRedis, lastSeconds: number):
   await server.restart();
 }
 
-describe('redis engine faults', () => {
+// Each test fails (rather than hangs) if a message never arrives.
+describe('redis engine faults', { timeout: 90_000 }, () => {
   it('Redis down: calls fail with ENGINE_UNAVAILABLE, listeners stay; back: counts and delivery resume', async (t) => {
     const server = await startRedisServer(t);
     if (server === undefined) return;

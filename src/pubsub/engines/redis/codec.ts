@@ -9,8 +9,9 @@
  *   const message = decodeEntry('chat', entryBuffer);
  *   const event = decodeNotification('chat', payload); // { type: 'message', message } | { type: 'deleted', channel }
  */
-import type { ChannelEvent, Message } from '../../engine.ts';
+import type { ChannelEvent, ChannelInfo, Message } from '../../engine.ts';
 import { singleId } from '../../message-id.ts';
+import { num, type ScriptReply } from './scripts.ts';
 
 const NEWLINE = 0x0a;
 const HEADER = /^(\d+) (\d+) (\d+) (\d+) (\d+) (-1|\d+) (-1|\d+)$/;
@@ -57,4 +58,15 @@ export function decodeNotification(channel: string, payload: Buffer): ChannelEve
   } catch {
     return undefined;
   }
+}
+
+/** Channel info as the scripts answer it, from `at`: messages, requested, subscribers, last time (-1 = none), last tag. */
+export function infoOf(r: readonly ScriptReply[], at = 0): ChannelInfo {
+  const lastTime = num(r[at + 3]);
+  return {
+    messages: num(r[at]),
+    requested: num(r[at + 1]),
+    subscribers: num(r[at + 2]),
+    lastMessageId: lastTime < 0 ? null : singleId(lastTime, num(r[at + 4])),
+  };
 }

@@ -59,6 +59,22 @@ export class EngineConnection {
     this.sub.connect().catch((e: Error) => events.onError(e, 'subscriber'));
   }
 
+  /** Resolves true once `cmd` is up (at once if it is), false after `timeoutMs`. */
+  commandReady(timeoutMs = 30_000): Promise<boolean> {
+    if (this.cmd.isReady) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.cmd.off('ready', onReady);
+        resolve(ok);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      timer.unref();
+      this.cmd.on('ready', onReady);
+    });
+  }
+
   /** Drops both connections at once (pending commands reject). */
   close(): void {
     for (const client of [this.cmd, this.sub]) {

@@ -44,6 +44,9 @@ export interface FeedsOptions {
 /** Longest wait for this node's own notification (see `delivered`). */
 const OWN_NOTIFICATION_WAIT_MS = 1000;
 
+/** Catch-up reads tried per feed after a reconnect before giving up (and logging). */
+const CATCH_UP_ATTEMPTS = 5;
+
 /** Without a last id, messages published this long before the connection was lost are not replayed. */
 const RECOVER_MARGIN_MS = 2000;
 
@@ -91,14 +94,19 @@ export class Feeds {
   /**
    * Replays, per feed, what the buffer holds beyond the last id passed on (or, for a feed that
    * has passed nothing on yet, what was published since `lostAt`), then the live events that
-   * arrived meanwhile. Call once the pub/sub connection is back.
+   * arrived meanwhile. Call as soon as the pub/sub connection is back: live events are held
+   * from then on, while the catch-up waits for `commandsReady` (the other connection may still
+   * be reconnecting) and retries a few times.
    */
-  async recover(lostAt: number): Promise<void> {
-    await Promise.all([...this.feeds.values()].map(async (feed) => {
-      feed.held ??= [];
+  async recover(lostAt: number, commandsReady: () => Promise<boolean>): Promise<void> {
+    const feeds = [...this.feeds.values()];
+    for (const feed of feeds) feed.held ??= [];
+    const ready = await commandsReady();
+    await Promise.all(feeds.map(async (feed) => {
       const since = feed.lastId;
       try {
-        const messages = await this.options.catchUp(feed.channel, since);
+        if (!ready) throw new Error('Redis commands are still unavailable');
+        const messages = await this.retry(() => this.options.catchUp(feed.channel, since));
         for (const message of messages) {
           if (since === undefined && message.publishedAt < lostAt - RECOVER_MARGIN_MS) continue;
           this.dispatch(feed, { type: 'message', message });
@@ -111,6 +119,17 @@ export class Feeds {
         for (const event of held) this.dispatch(feed, event);
       }
     }));
+  }
+
+  private async retry<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await attempt();
+      } catch (e) {
+        if (i >= CATCH_UP_ATTEMPTS) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 100 * i));
+      }
+    }
   }
 
   /**

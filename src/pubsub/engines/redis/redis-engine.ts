@@ -21,12 +21,13 @@ import type {
 import { PubsubError } from '../../errors.ts';
 import { singleId } from '../../message-id.ts';
 import { parseRedisUrl, type RedisTarget } from '../../../redis/connect.ts';
-import { decodeEntry } from './codec.ts';
+import { decodeEntry, infoOf } from './codec.ts';
 import { EngineConnection } from './connection.ts';
 import { Feeds } from './feeds.ts';
 import { channelKeys, channelPrefix, channelsSetKey, DEFAULT_NAMESPACE, nodeKeyPrefix, seqKey } from './keys.ts';
 import { Presence } from './presence.ts';
-import { list, loadScripts, num, runScript, type ScriptName, type ScriptReply } from './scripts.ts';
+import { Heartbeat } from './heartbeat.ts';
+import { list, num, runScript, type ScriptName, type ScriptReply } from './scripts.ts';
 
 export interface RedisEngineOptions extends EngineClock {
   /** `redis[s]://[user:password@]host[:port][/db]`; or give `target`. */
@@ -53,16 +54,6 @@ export interface RedisEngine extends Engine {
 /** Redis refusals that mean "not now" rather than "bad call". */
 const TRANSIENT_REPLY = /^(NOAUTH|WRONGPASS|LOADING|MASTERDOWN|READONLY|BUSY|CLUSTERDOWN|TRYAGAIN|NOPERM)/;
 
-const infoOf = (r: readonly ScriptReply[], at = 0): ChannelInfo => {
-  const lastTime = num(r[at + 3]);
-  return {
-    messages: num(r[at]),
-    requested: num(r[at + 1]),
-    subscribers: num(r[at + 2]),
-    lastMessageId: lastTime < 0 ? null : singleId(lastTime, num(r[at + 4])),
-  };
-};
-
 class RedisEngineImpl implements RedisEngine {
   readonly nodeId: string;
   private readonly ns: string;
@@ -71,9 +62,7 @@ class RedisEngineImpl implements RedisEngine {
   private readonly conn: EngineConnection;
   private readonly feeds: Feeds;
   private readonly presence = new Presence();
-  private readonly timer: NodeJS.Timeout;
-  private readonly firstBeat: Promise<void>;
-  private beaten: (() => void) | undefined;
+  private readonly heartbeat: Heartbeat;
   private closed = false;
 
   constructor(private readonly options: RedisEngineOptions) {
@@ -83,11 +72,10 @@ class RedisEngineImpl implements RedisEngine {
     this.now = options.now;
     this.leaseMs = options.leaseMs ?? 15_000;
     const clock = this.now ?? Date.now;
-    this.firstBeat = new Promise((resolve) => (this.beaten = resolve));
     this.conn = new EngineConnection(target, {
       now: clock,
-      onCommandReady: () => void this.reconnected(),
-      onSubscriberBack: (lostAt) => void this.feeds.recover(lostAt),
+      onCommandReady: () => void this.heartbeat.connected(),
+      onSubscriberBack: (lostAt) => void this.feeds.recover(lostAt, () => this.conn.commandReady()),
       onError: (e, which) => options.onError?.(e, `redis ${which} connection`),
     }, this.nodeId);
     this.feeds = new Feeds({
@@ -97,12 +85,24 @@ class RedisEngineImpl implements RedisEngine {
       unavailable: (e) => this.failure(e),
       onRecoverError: (ch, e) => options.onError?.(e instanceof Error ? e : new Error(String(e)), `catching up channel ${ch}`),
     });
-    this.timer = setInterval(() => void this.heartbeat(), options.heartbeatMs ?? Math.max(10, Math.floor(this.leaseMs / 3)));
-    this.timer.unref();
+    this.heartbeat = new Heartbeat({
+      client: this.conn.cmd,
+      nodeKey: nodeKeyPrefix(this.ns) + this.nodeId,
+      leaseMs: this.leaseMs,
+      everyMs: options.heartbeatMs ?? Math.max(10, Math.floor(this.leaseMs / 3)),
+      presence: this.presence,
+      claim: (channel, count, s) => {
+        const k = channelKeys(this.ns, channel);
+        return this.run('claim', [k.meta, k.buf, k.subs, channelsSetKey(this.ns)], channel, [
+          this.nodeId, String(count), String(s.bufferLength), String(s.messageTimeout), String(s.channelTimeout),
+        ]);
+      },
+      onError: (e, context) => options.onError?.(e, context),
+    });
   }
 
   ready(): Promise<void> {
-    return Promise.all([this.conn.ready, this.firstBeat]).then(() => undefined);
+    return Promise.all([this.conn.ready, this.heartbeat.first]).then(() => undefined);
   }
 
   async publish(channel: string, input: PublishInput, storage: ChannelStorage): Promise<PublishResult> {
@@ -204,7 +204,7 @@ class RedisEngineImpl implements RedisEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.timer);
+    this.heartbeat.stop();
     this.feeds.clear();
     this.presence.clear();
     // Stop being counted at once rather than when the lease lapses.
@@ -245,43 +245,6 @@ class RedisEngineImpl implements RedisEngine {
 
   private open(): void {
     if (this.closed) throw new PubsubError('ENGINE_CLOSED', 'the pub/sub engine is closed');
-  }
-
-  private async reconnected(): Promise<void> {
-    try {
-      await loadScripts(this.conn.cmd);
-    } catch (e) {
-      this.options.onError?.(e instanceof Error ? e : new Error(String(e)), 'loading scripts');
-    }
-    await this.heartbeat();
-  }
-
-  /**
-   * Renews the lease and re-asserts this node's counts (which also renews their channels'
-   * expiry). Everything is sent in one tick, so each claim carries exactly the adds and removes
-   * sent before it.
-   */
-  private async heartbeat(): Promise<void> {
-    if (this.closed || !this.conn.cmd.isReady) return;
-    const lease = runScript(this.conn.cmd, 'heartbeat', [nodeKeyPrefix(this.ns) + this.nodeId], [String(this.leaseMs)]);
-    const claims = this.presence.claims().map(async ({ channel, count, storage }) => {
-      const k = channelKeys(this.ns, channel);
-      const s = storage ?? { bufferLength: 0, messageTimeout: 0, channelTimeout: 0 };
-      try {
-        await this.run('claim', [k.meta, k.buf, k.subs, channelsSetKey(this.ns)], channel, [
-          this.nodeId, String(count), String(s.bufferLength), String(s.messageTimeout), String(s.channelTimeout),
-        ]);
-      } catch {
-        this.presence.markDirty(channel);
-      }
-    });
-    try {
-      await lease;
-      this.beaten?.();
-    } catch (e) {
-      if (!this.closed) this.options.onError?.(e instanceof Error ? e : new Error(String(e)), 'heartbeat');
-    }
-    await Promise.all(claims);
   }
 }
 

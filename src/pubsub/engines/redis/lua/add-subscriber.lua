@@ -14,7 +14,7 @@ end
 local max = tonumber(ARGV[7])
 if max > 0 and subs >= max then return { 'TOO_MANY_SUBSCRIBERS' } end
 -- Counted only while this node's lease lives: make sure it does (the heartbeat renews it).
-redis.call('SET', ARGV[3] .. ARGV[5], '1', 'PX', ARGV[4], 'NX')
+redis.call('SET', ARGV[3] .. ARGV[5], '1', 'PX', ARGV[4])
 redis.call('HINCRBY', c.subs, ARGV[5], 1)
 subs = subs + 1
 redis.call('HSET', c.meta, 'requested', int(now), 'activity', int(now))
