@@ -131,6 +131,9 @@ describe('redis engine faults', { timeout: 90_000 }, () => {
       assert.match(String(refused.headers['content-type']), /json/);
       assert.deepEqual(await refused.body.json(), { message: 'the pub/sub engine (redis) is unavailable; try again shortly', code: 'ENGINE_UNAVAILABLE' });
       assert.equal(source.readyState, EventSource.OPEN, 'the subscriber is still connected');
+      const newcomer = await request(`${node.proxyUrl}/sub/news`, { headers: { accept: 'text/event-stream' } });
+      assert.equal(newcomer.statusCode, 503, 'a new subscriber is told to come back, not given a dead stream');
+      assert.equal(((await newcomer.body.json()) as { code: string }).code, 'ENGINE_UNAVAILABLE');
 
       await restartInALaterSecond(server, Math.floor(Date.now() / 1000));
       await once(async () => {
