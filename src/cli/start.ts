@@ -7,6 +7,7 @@ import { Gateway } from '../gateway/gateway.ts';
 import { ListenError } from '../gateway/listeners.ts';
 import { createAccessLogger, createLogger, type Logger } from '../observability/logger.ts';
 import { loadPlugins, PluginLoadError } from '../plugins/load-plugins.ts';
+import { engineFromSettings } from '../pubsub/engines/from-settings.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import { VERSION } from '../version.ts';
 import { applyConfigText, fileReloader, loadSnapshot } from './reload-file.ts';
@@ -26,11 +27,6 @@ export interface StartIo {
  */
 export async function runStart(settings: NodeSettings, io: StartIo, injected?: Logger): Promise<number> {
   const logger = injected ?? createLogger(settings.log_level, undefined, settings.log_format);
-  const unavailable = unavailableSettings(settings);
-  if (unavailable) {
-    io.err(`sluice: ${unavailable}`);
-    return 1;
-  }
   const configPath = settings.declarative_config;
   if (settings.declarative_config_watch && !configPath) {
     io.err('sluice: declarative_config_watch (--watch) needs a declarative_config (-c) to watch');
@@ -56,6 +52,8 @@ export async function runStart(settings: NodeSettings, io: StartIo, injected?: L
   }
   const worker = cluster.isWorker ? workerRole(settings) : undefined;
 
+  // memory with workers: the primary's engine through IPC; otherwise the node's own (memory or redis).
+  const engine = worker?.engine ?? (await engineFromSettings(settings, logger));
   let gateway: Gateway;
   try {
     gateway = await Gateway.start({
@@ -76,6 +74,7 @@ export async function runStart(settings: NodeSettings, io: StartIo, injected?: L
       accessLog: settings.access_log,
       // An injected logger (tests, embedding) takes the access lines too, line by line.
       ...(injected === undefined && settings.access_log ? { accessLogger: createAccessLogger(settings.log_level, settings.log_format) } : {}),
+      engine,
       ...worker?.gatewayOptions,
     });
   } catch (error) {
@@ -110,8 +109,8 @@ export async function runStart(settings: NodeSettings, io: StartIo, injected?: L
       logger.info({ event: 'stopping', signal }, 'draining connections');
       process.off('SIGHUP', onHup);
       watching?.close();
-      // A worker's ipc engine is shared with the primary: the gateway leaves it open, the worker closes it.
-      void gateway.stop().then(() => worker?.gatewayOptions.engine.close()).then(() => registry.shutdown()).then(() => {
+      // The engine is given to the gateway, which leaves it open: closed here once it has stopped.
+      void gateway.stop().then(() => engine.close()).then(() => registry.shutdown()).then(() => {
         logger.info({ event: 'stopped' }, 'sluice stopped');
         resolve(0);
       });
@@ -120,13 +119,4 @@ export async function runStart(settings: NodeSettings, io: StartIo, injected?: L
     process.once('SIGINT', stop);
     process.on('SIGHUP', onHup);
   });
-}
-
-/**
- * Settings this version parses but cannot honour yet: refusing them is better than a node
- * that silently runs without what the operator asked for.
- */
-function unavailableSettings(settings: NodeSettings): string | undefined {
-  if (settings.engine !== 'memory') return `engine '${settings.engine}' is not available in this version (only 'memory')`;
-  return undefined;
 }

@@ -16,7 +16,9 @@ import { createIpcEngine, workerPort } from '../pubsub/engines/ipc/index.ts';
 import { CONFIG_KIND, isConfigMessage, READY_KIND, type ConfigMessage, type ReadyMessage } from './messages.ts';
 
 export interface WorkerRole {
-  readonly gatewayOptions: { readonly engine: Engine; readonly workerTag: string; readonly onAdminConfig: (text: string) => void };
+  /** The engine this worker reaches the primary's through (memory); undefined when workers are plain nodes (redis). */
+  readonly engine: Engine | undefined;
+  readonly gatewayOptions: { readonly workerTag: string; readonly onAdminConfig: (text: string) => void };
   /** Applies configs that other workers' Admin APIs took (relayed by the primary). */
   followConfig(apply: (text: string) => void): void;
   /** Tells the primary this worker is serving; the primary logs `listening` once for all. */
@@ -25,8 +27,8 @@ export interface WorkerRole {
 
 export function workerRole(settings: NodeSettings): WorkerRole {
   return {
+    engine: workerEngine(settings),
     gatewayOptions: {
-      engine: workerEngine(settings),
       workerTag: String(process.pid),
       onAdminConfig: (text) => {
         const message: ConfigMessage = { kind: CONFIG_KIND, text };
@@ -47,12 +49,12 @@ export function workerRole(settings: NodeSettings): WorkerRole {
 
 /**
  * The seam between engines and workers. memory: the primary owns the one real engine and every
- * worker reaches it through the `ipc` engine. redis (when it lands): workers are simply nodes —
- * build the Redis engine here, and the primary hosts nothing (see `hostedEngine` in primary.ts).
+ * worker reaches it through the `ipc` engine. redis: workers are simply nodes, each with its own
+ * Redis engine (built from the settings like any node's), and the primary hosts nothing (see
+ * `hostedEngine` in primary.ts).
  */
-function workerEngine(settings: NodeSettings): Engine {
-  if (settings.engine === 'memory') return createIpcEngine(workerPort());
-  throw new Error(`engine '${settings.engine}' has no worker engine yet`);
+function workerEngine(settings: NodeSettings): Engine | undefined {
+  return settings.engine === 'memory' ? createIpcEngine(workerPort()) : undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { parseRedisUrl as parseRedisTarget } from '../redis/url.ts';
 import { isHostname } from './hostnames.ts';
 
 /**
@@ -34,6 +35,7 @@ export const SETTING_NAMES = [
   'plugins_path',
   'engine',
   'redis_url',
+  'redis_namespace',
   'internal_allow',
   'internal_token',
   'workers',
@@ -86,6 +88,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('plugins_path', undefined, 'Directory of extra plugins to load.'),
   spec('engine', 'memory', 'Pub/sub engine: `memory` (one node) or `redis` (needs redis_url).'),
   spec('redis_url', undefined, 'Redis connection URL (redis:// or rediss://) for the redis engine and rate-limiting.'),
+  spec('redis_namespace', 'sluice:', 'Prefix of every Redis key the redis engine writes; nodes that share channels use the same one.'),
   spec('internal_allow', '127.0.0.1/32,::1/128', 'CIDRs allowed to reach the internal listener.'),
   spec('internal_token', undefined, 'Bearer token required on the internal listener, when set.'),
   spec('workers', '1', 'Gateway processes sharing the listeners: a number or `auto` (one per core); the primary supervises and relays channels.'),
@@ -146,6 +149,7 @@ export interface NodeSettings {
   readonly plugins_path?: string;
   readonly engine: 'memory' | 'redis';
   readonly redis_url?: string;
+  readonly redis_namespace: string;
   readonly internal_allow: readonly string[];
   readonly internal_token?: string;
   /** Worker processes (1 = the gateway runs in this process); `auto` is resolved to the core count. */
@@ -267,6 +271,7 @@ function build(raw: ReadonlyMap<SettingName, Sourced>): NodeSettings {
     ...(pluginsPath !== undefined ? { plugins_path: pluginsPath } : {}),
     engine,
     ...(redisUrl !== undefined ? { redis_url: redisUrl } : {}),
+    redis_namespace: need('redis_namespace', parseRedisNamespace),
     internal_allow: need('internal_allow', parseCidrList),
     ...(token !== undefined ? { internal_token: token } : {}),
     workers: need('workers', parseWorkers),
@@ -381,12 +386,11 @@ export function parseWorkers(value: string): number {
 }
 
 function parseRedisUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new Error(`invalid redis_url "${value}"`);
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error(`invalid redis_url "${value}": must start with redis:// or rediss://`);
+  parseRedisTarget(value); // throws with the reason (scheme, host, database number)
+  return value;
+}
+
+function parseRedisNamespace(value: string): string {
+  if (!/^[\x21-\x7e]{1,100}$/.test(value)) throw new Error(`invalid redis_namespace "${value}" (1-100 printable characters, no spaces)`);
   return value;
 }

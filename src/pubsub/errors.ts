@@ -14,6 +14,8 @@ export type PubsubErrorCode =
   | 'ENGINE_CLOSED'
   /** The hub is shutting down (graceful drain): reconnect elsewhere. */
   | 'HUB_CLOSED'
+  /** The engine's backing store (Redis) cannot be reached right now; retry later. */
+  | 'ENGINE_UNAVAILABLE'
   /** Publishing to a `meta/` channel: those carry channel events only. */
   | 'META_CHANNEL'
   /** The publisher upstream hook answered other than 200/201/202/304/204 (nchan: 403). */
@@ -28,6 +30,7 @@ export const PUBSUB_ERROR_STATUS: Readonly<Record<PubsubErrorCode, number>> = {
   TOO_MANY_CHANNELS: 400,
   ENGINE_CLOSED: 503,
   HUB_CLOSED: 503,
+  ENGINE_UNAVAILABLE: 503,
   META_CHANNEL: 403,
   UPSTREAM_REFUSED: 403,
 };

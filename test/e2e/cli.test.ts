@@ -128,8 +128,8 @@ describe('sluice CLI', () => {
     const envListen = await runCli(['start', ...LISTEN.slice(2)], { SLUICE_PROXY_LISTEN: 'nope:nope' });
     assert.equal(envListen.code, 1);
     assert.match(envListen.stderr, /SLUICE_PROXY_LISTEN/);
-    const redis = await runCli(['start', ...LISTEN], { SLUICE_ENGINE: 'redis', SLUICE_REDIS_URL: 'redis://127.0.0.1:6379' });
+    const redis = await runCli(['start', ...LISTEN], { SLUICE_ENGINE: 'redis', SLUICE_REDIS_URL: 'redis://127.0.0.1:6379/zero' });
     assert.equal(redis.code, 1);
-    assert.match(redis.stderr, /engine 'redis' is not available/);
+    assert.match(redis.stderr, /SLUICE_REDIS_URL: invalid redis URL "redis:\/\/127\.0\.0\.1:6379\/zero": database must be a number/);
   });
 });

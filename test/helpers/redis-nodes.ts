@@ -1,0 +1,58 @@
+/**
+ * Gateway nodes on the redis engine, for tests: a gateway whose one route
+ * (`/sub/<channel>`, EventSource and long-poll) subscribes, with an internal listener for the
+ * publisher API, plus EventSource helpers.
+ *
+ * @example
+ *   const node = await redisNode(createRedisEngine({ url, namespace }));
+ *   const source = new EventSource(`${node.proxyUrl}/sub/room`); await opened(source);
+ *   await request(`${node.internalUrl}/pub/room`, { method: 'POST', body: 'hi' });
+ */
+import type { EventSource } from 'eventsource';
+import type { RedisEngine } from '../../src/pubsub/engines/redis/index.ts';
+import { startGateway, type TestGateway } from './gateway.ts';
+
+export type RedisNode = TestGateway & { readonly internalUrl: string };
+
+export const SUBSCRIBER_CONFIG = `_format_version: "3.0"
+routes:
+  - name: events
+    paths: ["~/sub/(?<ch>[a-z0-9-]+)$"]
+    plugins:
+      - name: pubsub-subscriber
+        config: { channels: ["$(uri_captures.ch)"], transports: [eventsource, longpoll] }
+`;
+
+/** A gateway with proxy + internal listeners on port 0, using `engine`; `close()` closes both. */
+export async function redisNode(engine: RedisEngine): Promise<RedisNode> {
+  await engine.ready();
+  const gw = await startGateway(SUBSCRIBER_CONFIG, {
+    listen: { proxy: [{ host: '127.0.0.1', port: 0 }], admin: [], internal: [{ host: '127.0.0.1', port: 0 }], status: [] },
+    engine,
+  });
+  return {
+    ...gw,
+    internalUrl: `http://${gw.gateway.addresses.internal[0]}`,
+    close: async () => {
+      await gw.close();
+      await engine.close();
+    },
+  };
+}
+
+/** Waits for the first `count` EventSource messages (data + id). */
+export function messages(source: EventSource, count: number): Promise<{ data: string; id: string }[]> {
+  const got: { data: string; id: string }[] = [];
+  return new Promise((resolve, reject) => {
+    source.addEventListener('error', () => reject(new Error(`EventSource failed after ${got.length} message(s)`)), { once: true });
+    source.addEventListener('message', (e) => {
+      got.push({ data: e.data, id: e.lastEventId });
+      if (got.length === count) resolve(got);
+    });
+  });
+}
+
+export const opened = (source: EventSource) => new Promise<void>((resolve, reject) => {
+  source.addEventListener('open', () => resolve(), { once: true });
+  source.addEventListener('error', () => reject(new Error('EventSource did not open')), { once: true });
+});

@@ -1,0 +1,135 @@
+/**
+ * Redis for tests. `requireRedis(t)` gives the URL of the shared Redis (`REDIS_URL`, default
+ * `redis://127.0.0.1:6379`) when it answers; otherwise it fails the test when `CI=true` (`.ci/run`
+ * starts one) and skips it with a visible notice elsewhere. Tests keep their keys under a
+ * namespace of their own (`testNamespace()`) and drop it afterwards (`dropNamespace()`).
+ *
+ * For fault tests, `startRedisServer(t)` runs a private `redis-server` on a free loopback port
+ * that the test may kill and restart (same port) at will.
+ *
+ * @example
+ *   const url = await requireRedis(t); if (url === undefined) return;
+ *   const ns = testNamespace('conformance');
+ *   after(() => dropNamespace(url, ns));
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { test, type TestContext } from 'node:test';
+import { createClient } from 'redis';
+import { freePort } from '../../bench/lib/processes.ts';
+
+export const REDIS_MISSING = 'no Redis answers on REDIS_URL (default redis://127.0.0.1:6379): start one, e.g. redis-server --save "" --appendonly no';
+export const REDIS_SERVER_MISSING = 'redis-server is not installed: apt-get install redis-server';
+
+export const redisUrl = (): string => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** True when a Redis at `url` answers PING within `timeoutMs`. */
+export async function redisAnswers(url: string, timeoutMs = 2000): Promise<boolean> {
+  const client = createClient({ url, socket: { connectTimeout: timeoutMs, reconnectStrategy: false } });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    if (client.isOpen) client.destroy();
+  }
+}
+
+function missing(t: TestContext, why: string): undefined {
+  if (process.env.CI === 'true') throw new Error(`${why} (required in CI)`);
+  t.diagnostic(why);
+  t.skip(why);
+  return undefined;
+}
+
+/** The shared Redis's URL, or undefined after skipping the test (outside CI) when none answers. */
+export async function requireRedis(t: TestContext): Promise<string | undefined> {
+  const url = redisUrl();
+  return (await redisAnswers(url)) ? url : missing(t, REDIS_MISSING);
+}
+
+/**
+ * For suites registered at module level (no test context yet): the shared Redis's URL, or
+ * undefined after registering one test named `name` that skips (or fails in CI) with the notice.
+ */
+export async function redisForSuite(name: string): Promise<string | undefined> {
+  const url = redisUrl();
+  if (await redisAnswers(url)) return url;
+  test(name, (t) => void missing(t, REDIS_MISSING));
+  return undefined;
+}
+
+/** A key prefix no other test run uses: `sluice-test:<label>:<random>:`. */
+export function testNamespace(label: string): string {
+  return `sluice-test:${label}:${randomBytes(6).toString('hex')}:`;
+}
+
+/** Deletes every key under `namespace`. */
+export async function dropNamespace(url: string, namespace: string): Promise<void> {
+  const client = createClient({ url });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    const doomed: string[] = [];
+    for await (const keys of client.scanIterator({ MATCH: `${namespace}*`, COUNT: 500 })) doomed.push(...keys);
+    for (let i = 0; i < doomed.length; i += 500) await client.del(doomed.slice(i, i + 500));
+  } finally {
+    client.destroy();
+  }
+}
+
+export interface PrivateRedis {
+  readonly port: number;
+  readonly url: string;
+  /** SIGKILLs the server (no shutdown, no save); resolves once it has exited. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (empty: nothing is persisted). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function launch(port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (child.exitCode !== null) break;
+    if (await redisAnswers(url, 500)) return child;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`redis-server did not start on port ${port}`);
+}
+
+const exited = (child: ChildProcess) => new Promise<void>((resolve) => {
+  if (child.exitCode !== null || child.signalCode !== null) resolve();
+  else child.once('exit', () => resolve());
+});
+
+/** A private redis-server on a free port, or undefined after skipping (outside CI) when not installed. */
+export async function startRedisServer(t: TestContext): Promise<PrivateRedis | undefined> {
+  if (spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status !== 0) return missing(t, REDIS_SERVER_MISSING);
+  const port = await freePort();
+  let child = await launch(port);
+  // A test process that dies mid-test must not leave its server behind.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  const kill = async () => {
+    const done = exited(child);
+    child.kill('SIGKILL');
+    await done;
+  };
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    kill,
+    restart: async () => {
+      child = await launch(port);
+    },
+    stop: async () => {
+      process.off('exit', reap);
+      await kill();
+    },
+  };
+}

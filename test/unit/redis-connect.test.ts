@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { resolveSettings } from '../../src/config/settings.ts';
+import { describeRedis, parseRedisUrl, redisClientOptions, RedisUrlError } from '../../src/redis/connect.ts';
+
+describe('redis URLs', () => {
+  it('reads host, port, TLS, credentials and database', () => {
+    assert.deepEqual(parseRedisUrl('redis://127.0.0.1'), { host: '127.0.0.1', port: 6379, tls: false, database: 0 });
+    assert.deepEqual(parseRedisUrl('rediss://app:s%40cret@cache.internal:6380/2'), {
+      host: 'cache.internal', port: 6380, tls: true, username: 'app', password: 's@cret', database: 2,
+    });
+    assert.deepEqual(parseRedisUrl('redis://:only-password@[::1]:7000/'), { host: '::1', port: 7000, tls: false, password: 'only-password', database: 0 });
+  });
+
+  it('refuses what it cannot honour, naming the reason and never the password', () => {
+    const bad = (url: string, why: RegExp) => assert.throws(() => parseRedisUrl(url), (e: unknown) => e instanceof RedisUrlError && why.test(e.message));
+    bad('not a url', /invalid redis URL "not a url"/);
+    bad('http://cache:6379', /must start with redis:\/\/ or rediss:\/\//);
+    bad('redis://u:hunter2@cache/db1', /database must be a number, got "db1"/);
+    bad('redis://cache:6379/0?timeout=1', /query strings and fragments are not supported/);
+    assert.throws(() => parseRedisUrl('redis://u:hunter2@cache/x'), (e: unknown) => e instanceof Error && !e.message.includes('hunter2'));
+  });
+
+  it('describes a target without its password', () => {
+    assert.equal(describeRedis(parseRedisUrl('rediss://app:pw@cache:6380/3')), 'rediss://app@cache:6380/3');
+    assert.equal(describeRedis(parseRedisUrl('redis://[::1]')), 'redis://[::1]:6379/0');
+  });
+
+  it('gives node-redis options that fail fast offline and reconnect forever', () => {
+    const o = redisClientOptions(parseRedisUrl('rediss://app:pw@cache:6380/3'));
+    assert.equal(o.disableOfflineQueue, true);
+    assert.deepEqual([o.username, o.password, o.database], ['app', 'pw', 3]);
+    const socket = o.socket as { host: string; port: number; tls: boolean; reconnectStrategy: (n: number) => number };
+    assert.deepEqual([socket.host, socket.port, socket.tls], ['cache', 6380, true]);
+    assert.equal(socket.reconnectStrategy(0), 50);
+    assert.equal(socket.reconnectStrategy(1000), 1000);
+  });
+});
+
+describe('redis settings', () => {
+  const settings = (env: Record<string, string>) => resolveSettings({ env, flags: {} });
+  it('takes the namespace and validates the URL where it is set', () => {
+    assert.equal(settings({}).redis_namespace, 'sluice:');
+    const s = settings({ SLUICE_ENGINE: 'redis', SLUICE_REDIS_URL: 'rediss://u:p@cache:6380/1', SLUICE_REDIS_NAMESPACE: 'app1:' });
+    assert.deepEqual([s.engine, s.redis_url, s.redis_namespace], ['redis', 'rediss://u:p@cache:6380/1', 'app1:']);
+    assert.throws(() => settings({ SLUICE_REDIS_URL: 'redis://cache/abc' }), /SLUICE_REDIS_URL: invalid redis URL "redis:\/\/cache\/abc": database must be a number/);
+    assert.throws(() => settings({ SLUICE_REDIS_NAMESPACE: 'has space' }), /SLUICE_REDIS_NAMESPACE: invalid redis_namespace "has space"/);
+  });
+});
