@@ -55,6 +55,13 @@ export async function startGateway(yaml: string, overrides: Partial<GatewayOptio
   };
 }
 
+/** A gateway with the internal listener on too (publisher API), all on 127.0.0.1:0. */
+export async function startGatewayWithInternal(yaml: string, overrides: Partial<GatewayOptions> = {}): Promise<TestGateway & { readonly internalUrl: string }> {
+  const loopback = [{ host: '127.0.0.1', port: 0 }];
+  const gw = await startGateway(yaml, { listen: { proxy: loopback, admin: loopback, internal: loopback, status: [] }, ...overrides });
+  return { ...gw, internalUrl: `http://${gw.gateway.addresses.internal[0]}` };
+}
+
 /** What useEchoGateway hands a describe block; read its properties only inside tests and hooks. */
 export interface EchoGateway {
   /** The gateway running `yaml(echo.url)`. */

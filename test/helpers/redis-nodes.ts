@@ -10,7 +10,7 @@
  */
 import type { EventSource } from 'eventsource';
 import type { RedisEngine } from '../../src/pubsub/engines/redis/index.ts';
-import { startGateway, type TestGateway } from './gateway.ts';
+import { startGatewayWithInternal, type TestGateway } from './gateway.ts';
 
 export type RedisNode = TestGateway & { readonly internalUrl: string };
 
@@ -26,13 +26,9 @@ routes:
 /** A gateway with proxy + internal listeners on port 0, using `engine`; `close()` closes both. */
 export async function redisNode(engine: RedisEngine): Promise<RedisNode> {
   await engine.ready();
-  const gw = await startGateway(SUBSCRIBER_CONFIG, {
-    listen: { proxy: [{ host: '127.0.0.1', port: 0 }], admin: [], internal: [{ host: '127.0.0.1', port: 0 }], status: [] },
-    engine,
-  });
+  const gw = await startGatewayWithInternal(SUBSCRIBER_CONFIG, { engine });
   return {
     ...gw,
-    internalUrl: `http://${gw.gateway.addresses.internal[0]}`,
     close: async () => {
       await gw.close();
       await engine.close();

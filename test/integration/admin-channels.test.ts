@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request } from 'undici';
 import WebSocket from 'ws';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startGatewayWithInternal, type TestGateway } from '../helpers/gateway.ts';
 import { admin, waitForAdmin } from '../helpers/admin-requests.ts';
 
 const CONFIG = `_format_version: "3.0"
@@ -42,10 +42,9 @@ describe('Admin API: /channels', () => {
   let internal: string;
 
   before(async () => {
-    gw = await startGateway(CONFIG, {
-      listen: { proxy: [{ host: '127.0.0.1', port: 0 }], admin: [{ host: '127.0.0.1', port: 0 }], internal: [{ host: '127.0.0.1', port: 0 }], status: [] },
-    });
-    internal = `http://${gw.gateway.addresses.internal[0]}`;
+    const started = await startGatewayWithInternal(CONFIG);
+    gw = started;
+    internal = started.internalUrl;
     // room:* channels send their events to meta/rooms.
     for (const [channel, times] of [['room:b', 2], ['room:a', 1], ['news/world', 3], ['news/local', 1], ['zzz', 1]] as const) {
       for (let i = 0; i < times; i++) await (await request(`${internal}/pub/${encodeURIComponent(channel)}`, { method: 'POST', body: `m${i}` })).body.dump();

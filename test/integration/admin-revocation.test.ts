@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request } from 'undici';
 import WebSocket from 'ws';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startGatewayWithInternal, type TestGateway } from '../helpers/gateway.ts';
 import { admin, waitForAdmin } from '../helpers/admin-requests.ts';
 
 const ALICE_ID = '5c7e0d3a-1111-4b8e-9a6e-0c1d2e3f4a5b';
@@ -36,10 +36,9 @@ describe('Admin API: revoking the open streams of one consumer', () => {
   let internal: string;
 
   before(async () => {
-    gw = await startGateway(CONFIG, {
-      listen: { proxy: [{ host: '127.0.0.1', port: 0 }], admin: [{ host: '127.0.0.1', port: 0 }], internal: [{ host: '127.0.0.1', port: 0 }], status: [] },
-    });
-    internal = `http://${gw.gateway.addresses.internal[0]}`;
+    const started = await startGatewayWithInternal(CONFIG);
+    gw = started;
+    internal = started.internalUrl;
   });
   after(() => gw.close());
 
