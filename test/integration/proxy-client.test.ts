@@ -124,7 +124,10 @@ describe('upstream client', () => {
     assert.equal(reply.status, 200);
     assert.equal(reply.body, String(total));
     const growth = (peak - rssBefore) / 1024 / 1024;
-    assert.ok(growth < 64, `RSS grew by ${growth.toFixed(1)} MiB`);
+    // Buffering the upload would grow RSS by ≥ 200 MiB. Client, gateway and backend share this
+    // process, so garbage not yet collected moves the peak by tens of MiB from run to run (66 MiB
+    // seen under load against ≈ 30 quiet): the bound is half the upload.
+    assert.ok(growth < 100, `RSS grew by ${growth.toFixed(1)} MiB`);
   });
 
   it('relays a never-ending chunked response as it arrives', async () => {
