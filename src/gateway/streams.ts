@@ -1,6 +1,8 @@
 import type { Logger } from '../observability/logger.ts';
 import type { StreamShape } from '../plugins/pdk/types.ts';
-import type { Hub, Sink, Subscription } from '../pubsub/hub.ts';
+import type { Message } from '../pubsub/engine.ts';
+import type { EndReason, Hub, Sink, Subscription } from '../pubsub/hub.ts';
+import type { MessageId } from '../pubsub/message-id.ts';
 import type { RequestContext } from './context.ts';
 import type { RecheckReason, Verdict } from './recheck.ts';
 import type { RuntimeState } from './state.ts';
@@ -28,6 +30,80 @@ interface Held {
   readonly subscription: Subscription;
   /** The state the stream was last admitted by or re-checked against. */
   checked: RuntimeState;
+}
+
+/**
+ * One held stream, as the transport sees its subscription: forgotten by the registry when it
+ * closes or ends. A class, as its sink below: there is one per open stream.
+ */
+class HeldStream implements Held, Subscription {
+  private inner: Subscription | undefined;
+  checked: RuntimeState;
+
+  constructor(private readonly registry: Set<Held>, readonly ctx: RequestContext, readonly shape: StreamShape) {
+    this.checked = ctx.state;
+  }
+
+  /** Subscribed and not ended during subscribe: held from now on. */
+  admit(subscription: Subscription): void {
+    this.inner = subscription;
+    this.registry.add(this);
+  }
+
+  forget(): void {
+    this.registry.delete(this);
+  }
+
+  get subscription(): Subscription {
+    return this;
+  }
+
+  get channels(): readonly string[] {
+    return this.inner?.channels ?? [];
+  }
+
+  get lastId(): MessageId | undefined {
+    return this.inner?.lastId;
+  }
+
+  get ended(): boolean {
+    return this.inner?.ended ?? false;
+  }
+
+  get delivered(): number {
+    return this.inner?.delivered ?? 0;
+  }
+
+  get endReason(): EndReason | undefined {
+    return this.inner?.endReason;
+  }
+
+  end(reason: Exclude<EndReason, 'UNSUBSCRIBED'>): void {
+    this.inner?.end(reason);
+  }
+
+  resume(): void {
+    this.inner?.resume();
+  }
+
+  close(): Promise<void> {
+    this.forget();
+    return this.inner?.close() ?? Promise.resolve();
+  }
+}
+
+/** The transport's sink, seen by the hub: a stream the hub ends is forgotten first. */
+class HeldSink implements Sink {
+  constructor(private readonly stream: HeldStream, private readonly sink: Sink) {}
+
+  deliver(message: Message, id: MessageId): boolean {
+    return this.sink.deliver(message, id);
+  }
+
+  end(reason: EndReason): void {
+    this.stream.forget();
+    this.sink.end(reason);
+  }
 }
 
 /** Re-checks yield to the event loop this often, so a big fleet does not stall traffic. */
@@ -58,48 +134,19 @@ export class StreamRegistry {
   hold(ctx: RequestContext, hub: Pick<Hub, 'subscribe'>, shape: StreamShape): Pick<Hub, 'subscribe'> {
     return {
       subscribe: async (channels, cursor, sink, limits) => {
-        // Set once subscribed; an end during subscribe (replay) has nothing to forget yet.
-        const entry: { held?: Held } = {};
-        const tracked: Sink = {
-          deliver: (message, id) => sink.deliver(message, id),
-          end: (reason) => {
-            if (entry.held) this.held.delete(entry.held);
-            sink.end(reason);
-          },
-        };
-        const subscription = await hub.subscribe(channels, cursor, tracked, limits);
+        const held = new HeldStream(this.held, ctx, shape);
+        const subscription = await hub.subscribe(channels, cursor, new HeldSink(held, sink), limits);
         if (subscription.ended) return subscription;
-        const held: Held = { ctx, shape, subscription, checked: ctx.state };
-        entry.held = held;
-        this.held.add(held);
+        held.admit(subscription);
         // Admitted by a config that a reload replaced meanwhile: that reload's re-check did
         // not see this stream yet, so check it against the current config now.
         const current = this.deps.current();
         if (held.checked !== current) void this.checkOne(held, current);
-        return {
-          channels: subscription.channels,
-          get lastId() {
-            return subscription.lastId;
-          },
-          get ended() {
-            return subscription.ended;
-          },
-          get delivered() {
-            return subscription.delivered;
-          },
-          get endReason() {
-            return subscription.endReason;
-          },
-          end: (reason) => subscription.end(reason),
-          resume: () => subscription.resume(),
-          close: () => {
-            this.held.delete(held);
-            return subscription.close();
-          },
-        };
+        return held;
       },
     };
   }
+
 
   /**
    * Re-checks every held stream against `state` (the gateway's state just swapped in) and ends

@@ -48,23 +48,14 @@ export class StreamTracker {
     private readonly channels: readonly string[],
   ) {}
 
-  /** `hub` as the transport should see it: the same hub, with `subscribe` observed. */
-  hub(hub: Hub): Hub {
+  /** `hub` as the transport should see it (transports only subscribe), with `subscribe` observed. */
+  hub(hub: Pick<Hub, 'subscribe'>): Pick<Hub, 'subscribe'> {
     return {
       subscribe: async (channelIds, cursor, sink, limits) => {
         const subscription = await hub.subscribe(channelIds, cursor, sink, limits);
         if (this.subscription === undefined) this.opened(subscription);
         return subscription;
       },
-      publish: (channelId, input) => hub.publish(channelId, input),
-      info: (channelId) => hub.info(channelId),
-      delete: (channelId) => hub.delete(channelId),
-      counters: () => hub.counters(),
-      channels: (prefix, cursor, limit) => hub.channels(prefix, cursor, limit),
-      revoke: (consumer) => hub.revoke(consumer),
-      streamsOf: (consumer) => hub.streamsOf(consumer),
-      setPolicies: (policies) => hub.setPolicies(policies),
-      close: () => hub.close(),
     };
   }
 

@@ -97,6 +97,44 @@ export interface Hub {
   close(): Promise<void>;
 }
 
+/** What `subscribe` hands out: one per open stream, so methods live on the prototype. */
+class SubscriptionHandle implements Subscription {
+  constructor(private readonly state: SubscriptionState) {}
+
+  get channels(): readonly string[] {
+    return this.state.channels;
+  }
+
+  get lastId(): MessageId | undefined {
+    return this.state.lastId;
+  }
+
+  get ended(): boolean {
+    return this.state.ended;
+  }
+
+  get delivered(): number {
+    return this.state.delivered;
+  }
+
+  get endReason(): EndReason | undefined {
+    return this.state.endReason;
+  }
+
+  end(reason: Exclude<EndReason, 'UNSUBSCRIBED'>): void {
+    this.state.end(reason);
+  }
+
+  resume(): void {
+    this.state.resume();
+  }
+
+  async close(): Promise<void> {
+    this.state.end('UNSUBSCRIBED');
+    await this.state.released;
+  }
+}
+
 class HubImpl implements Hub {
   private readonly engine: Engine;
   private policies: ChannelPolicies;
@@ -122,12 +160,11 @@ class HubImpl implements Hub {
     await this.countSubscribers(channelIds);
 
     const unsubscribes: Promise<Unsubscribe>[] = [];
-    let released: Promise<void> = Promise.resolve();
     const state = new SubscriptionState(channelIds, sink, limits, (reason) => {
       this.live.delete(state);
       if (reason === 'SLOW_CONSUMER') this.slowConsumers++;
       const p = this.release(channelIds, unsubscribes);
-      released = p;
+      state.released = p;
       this.releasing.add(p);
       void p.finally(() => this.releasing.delete(p));
     }, this.totals);
@@ -141,22 +178,10 @@ class HubImpl implements Hub {
       state.replay(mergeByPublishOrder(fetched.map((f) => f.messages)), floors);
     } catch (e) {
       state.end('UNSUBSCRIBED');
-      await released;
+      await state.released;
       throw e;
     }
-    return {
-      channels: channelIds,
-      get lastId() { return state.lastId; },
-      get ended() { return state.ended; },
-      end: (reason) => state.end(reason),
-      get delivered() { return state.delivered; },
-      get endReason() { return state.endReason; },
-      resume: () => state.resume(),
-      close: async () => {
-        state.end('UNSUBSCRIBED');
-        await released;
-      },
-    };
+    return new SubscriptionHandle(state);
   }
 
   async publish(channelId: string, input: PublishInput): Promise<PublishResult> {

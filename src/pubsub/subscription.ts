@@ -82,6 +82,8 @@ export class SubscriptionState {
   delivered = 0;
   /** Why it ended; undefined while it runs. */
   endReason: EndReason | undefined;
+  /** Settles once the hub has released what the subscription held (subscriber counts, feeds). */
+  released: Promise<void> = Promise.resolve();
   private readonly highwater: (MessageId | undefined)[];
   private pending: { slot: number; event: ChannelEvent }[] | undefined = [];
   private readonly queue: Queued[] = [];
