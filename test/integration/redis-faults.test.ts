@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EventSource } from 'eventsource';
+import { createClient } from 'redis';
 import { request } from 'undici';
 import type { ChannelEvent, ChannelStorage } from '../../src/pubsub/engine.ts';
 import { createRedisEngine, type RedisEngine } from '../../src/pubsub/engines/redis/index.ts';
@@ -75,6 +76,36 @@ describe('redis engine faults', { timeout: 90_000 }, () => {
       });
       assert.equal(counted, 1, 'the node re-asserted its subscriber count in the new Redis');
     } finally {
+      await engine.close();
+      await server.stop();
+    }
+  });
+
+  it('a message published while the pub/sub connection is down is replayed once it is back', async (t) => {
+    const server = await startRedisServer(t);
+    if (server === undefined) return;
+    const engine = createRedisEngine({ url: server.url, namespace: 'gap:' });
+    const admin = createClient({ url: server.url });
+    admin.on('error', () => {});
+    try {
+      await Promise.all([engine.ready(), admin.connect()]);
+      const heard: string[] = [];
+      let wake: (() => void) | undefined;
+      await engine.subscribe('gap', (e) => {
+        heard.push(e.type === 'message' ? e.message.data.toString() : e.type);
+        wake?.();
+      });
+      await engine.publish('gap', { data: Buffer.from('1') }, STORE);
+      // Cut only the engine's subscriber connection; publish before it can come back.
+      await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+      await engine.publish('gap', { data: Buffer.from('2') }, STORE);
+      await engine.publish('gap', { data: Buffer.from('3') }, STORE);
+      while (heard.length < 3) await new Promise<void>((r) => (wake = r));
+      await engine.publish('gap', { data: Buffer.from('4') }, STORE);
+      while (heard.length < 4) await new Promise<void>((r) => (wake = r));
+      assert.deepEqual(heard, ['1', '2', '3', '4']);
+    } finally {
+      admin.destroy();
       await engine.close();
       await server.stop();
     }

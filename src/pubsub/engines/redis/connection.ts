@@ -13,6 +13,8 @@ import { describeRedis, createRedisClient, type RedisClient, type RedisTarget } 
 export interface ConnectionEvents {
   /** `cmd` connected (first time or again). */
   readonly onCommandReady: () => void;
+  /** `sub` was lost (first error of an outage): live events must wait for the catch-up from now on. */
+  readonly onSubscriberLost: () => void;
   /** `sub` reconnected and resubscribed; `lostAt` = engine clock when it was lost. */
   readonly onSubscriberBack: (lostAt: number) => void;
   readonly onError: (error: Error, connection: 'command' | 'subscriber') => void;
@@ -29,15 +31,19 @@ export class EngineConnection {
 
   constructor(target: RedisTarget, events: ConnectionEvents, nodeId: string) {
     this.description = describeRedis(target);
+    let firstSub = true;
     this.cmd = createRedisClient(target, { name: `sluice-${nodeId}`, onError: (e) => events.onError(e, 'command') });
     this.sub = createRedisClient(target, {
       name: `sluice-${nodeId}-sub`,
       onError: (e) => {
-        this.lostAt ??= events.now();
+        if (this.lostAt === undefined) {
+          this.lostAt = events.now();
+          // Only a connection that was up can lose what it was subscribed to.
+          if (!firstSub) events.onSubscriberLost();
+        }
         events.onError(e, 'subscriber');
       },
     });
-    let firstSub = true;
     this.cmd.on('ready', () => events.onCommandReady());
     this.sub.on('ready', () => {
       if (firstSub) {

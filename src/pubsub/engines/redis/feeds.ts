@@ -100,7 +100,7 @@ export class Feeds {
    */
   async recover(lostAt: number, commandsReady: () => Promise<boolean>): Promise<void> {
     const feeds = [...this.feeds.values()];
-    for (const feed of feeds) feed.held ??= [];
+    this.holdLive();
     const ready = await commandsReady();
     await Promise.all(feeds.map(async (feed) => {
       const since = feed.lastId;
@@ -119,6 +119,15 @@ export class Feeds {
         for (const event of held) this.dispatch(feed, event);
       }
     }));
+  }
+
+  /**
+   * Holds live events from the moment the pub/sub connection is lost: node-redis re-subscribes
+   * before it says `ready`, so a message can arrive live before `recover()` starts; passed on
+   * at once, it would move the feed's last id past the gap and the catch-up would skip the gap.
+   */
+  holdLive(): void {
+    for (const feed of this.feeds.values()) feed.held ??= [];
   }
 
   private async retry<T>(attempt: () => Promise<T>): Promise<T> {

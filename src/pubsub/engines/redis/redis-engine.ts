@@ -75,6 +75,7 @@ class RedisEngineImpl implements RedisEngine {
     this.conn = new EngineConnection(target, {
       now: clock,
       onCommandReady: () => void this.heartbeat.connected(),
+      onSubscriberLost: () => this.feeds.holdLive(),
       onSubscriberBack: (lostAt) => void this.feeds.recover(lostAt, () => this.conn.commandReady()),
       onError: (e, which) => options.onError?.(e, `redis ${which} connection`),
     }, this.nodeId);
