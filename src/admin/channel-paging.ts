@@ -8,8 +8,7 @@
  *   const q = parseChannelQuery(new URLSearchParams('size=2&prefix=chat:'));   // throws AdminError 400 on bad size / offset
  *   nextLink(q, 'chat:b')   // { offset: 'WyJjaGFubmVscyIsImNoYXQ6YiJd', next: '/channels?offset=WyJjaGFubmVscyIsImNoYXQ6YiJd&size=2&prefix=chat%3A' }
  */
-import { AdminError } from './errors.ts';
-import { pageSize } from './pagination.ts';
+import { decodeOffsetToken, encodeOffsetToken, invalidOffset, pageSize } from './pagination.ts';
 
 export interface ChannelQuery {
   readonly prefix: string;
@@ -23,20 +22,14 @@ export interface ChannelQuery {
 const TAG = 'channels';
 
 export function encodeChannelOffset(cursor: string): string {
-  return Buffer.from(JSON.stringify([TAG, cursor])).toString('base64url');
+  return encodeOffsetToken([TAG, cursor]);
 }
 
 /** The engine cursor inside an offset; AdminError INVALID_OFFSET when it is not one of ours. */
 export function decodeChannelOffset(token: string): string {
-  const invalid = (reason: string) => new AdminError('INVALID_OFFSET', { message: `'${token.slice(0, 64)}' is not a valid offset: ${reason}` });
-  if (!/^[A-Za-z0-9_-]+$/.test(token)) throw invalid('bad base64 encoding');
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid('bad offset');
-  }
-  if (!Array.isArray(decoded) || decoded.length !== 2 || decoded[0] !== TAG || typeof decoded[1] !== 'string') throw invalid('bad offset');
+  const shown = token.slice(0, 64);
+  const decoded = decodeOffsetToken(token, shown);
+  if (decoded.length !== 2 || decoded[0] !== TAG || typeof decoded[1] !== 'string') throw invalidOffset(shown, 'bad offset');
   return decoded[1];
 }
 

@@ -64,19 +64,34 @@ function tagFilter(raw: string): (entity: KongEntity) => boolean {
  * pasted into a query string unescaped still works. Clients must treat it as opaque.
  */
 export function encodeOffset(position: number): string {
-  return Buffer.from(JSON.stringify([position])).toString('base64url');
+  return encodeOffsetToken([position]);
 }
 
 export function decodeOffset(token: string): number {
-  const invalid = (reason: string) => new AdminError('INVALID_OFFSET', { message: `'${token}' is not a valid offset: ${reason}` });
-  if (!/^[A-Za-z0-9_-]+$/.test(token)) throw invalid('bad base64 encoding');
+  const decoded = decodeOffsetToken(token);
+  const position = decoded.length === 1 ? decoded[0] : undefined;
+  if (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 0) throw invalidOffset(token, 'bad offset');
+  return position;
+}
+
+/** An offset token: base64url of a JSON array (entity lists and the channel list put different things in it). */
+export function encodeOffsetToken(parts: readonly unknown[]): string {
+  return Buffer.from(JSON.stringify(parts)).toString('base64url');
+}
+
+/** The array inside a token; AdminError INVALID_OFFSET when it is not base64url of a JSON array. */
+export function decodeOffsetToken(token: string, shown = token): unknown[] {
+  if (!/^[A-Za-z0-9_-]+$/.test(token)) throw invalidOffset(shown, 'bad base64 encoding');
   let decoded: unknown;
   try {
-    decoded = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
+    decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
-    throw invalid('bad offset');
+    throw invalidOffset(shown, 'bad offset');
   }
-  const position = Array.isArray(decoded) && decoded.length === 1 ? decoded[0] : undefined;
-  if (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 0) throw invalid('bad offset');
-  return position;
+  if (!Array.isArray(decoded)) throw invalidOffset(shown, 'bad offset');
+  return decoded;
+}
+
+export function invalidOffset(shown: string, reason: string): AdminError {
+  return new AdminError('INVALID_OFFSET', { message: `'${shown}' is not a valid offset: ${reason}` });
 }
