@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Snapshot } from '../config/types.ts';
@@ -13,7 +13,7 @@ import { createAdminHandler, createStatusHandler } from './admin-handler.ts';
 import { createInternalHandler, type InternalAccess } from './internal-handler.ts';
 import { listen, type ListenAddress } from './listeners.ts';
 import { createProxyHandler } from './proxy-handler.ts';
-import { writeErrorToSocket } from './respond.ts';
+import { createListenerServer } from './servers.ts';
 import { recheckStream } from './recheck.ts';
 import { buildRuntimeState, type RuntimeState } from './state.ts';
 import { StreamRegistry, type RecheckSummary } from './streams.ts';
@@ -231,7 +231,17 @@ export class Gateway {
     };
     for (const name of ['proxy', 'internal', 'admin', 'status'] as const) {
       for (const address of this.options.listen[name]) {
-        const server = this.createHttpServer(handlers[name].request, handlers[name].upgrade, this.bodyLimitOf(name));
+        const server = createListenerServer(address, {
+          onRequest: handlers[name].request,
+          onUpgrade: handlers[name].upgrade,
+          bodyLimit: this.bodyLimitOf(name),
+          maxHeaderSize: this.options.maxHeaderSize,
+          workerTag: this.options.workerTag,
+        });
+        server.on('connection', (socket: Duplex) => {
+          this.connections++;
+          socket.once('close', () => this.connections--);
+        });
         const bound = await listen(server, name, address);
         this.servers.push({ name, server, address: bound });
       }
@@ -242,43 +252,6 @@ export class Gateway {
   private bodyLimitOf(name: ListenerName): number {
     if (name === 'admin') return this.options.adminMaxBodySize ?? DEFAULT_ADMIN_MAX_BODY_SIZE;
     return name === 'status' ? 0 : this.options.clientMaxBodySize;
-  }
-
-  private createHttpServer(
-    onRequest: (req: IncomingMessage, res: ServerResponse) => void,
-    onUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined,
-    bodyLimit: number,
-  ): Server {
-    const server = createServer(
-      {
-        maxHeaderSize: this.options.maxHeaderSize,
-        // Streams (SSE, long uploads) may legitimately run for hours: no whole-request timeout.
-        requestTimeout: 0,
-        headersTimeout: 60_000,
-        keepAliveTimeout: 60_000,
-      },
-      onRequest,
-    );
-    server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-      if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-      writeErrorToSocket(socket, error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST');
-    });
-    server.on('connection', (socket: Duplex) => {
-      this.connections++;
-      socket.once('close', () => this.connections--);
-    });
-    // `Expect: 100-continue` with a Content-Length over the limit: the 413 goes out without a
-    // `100 Continue`, so the client never sends the body (Node would invite it unconditionally).
-    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-      const declared = Number(req.headers['content-length']);
-      if (!(bodyLimit > 0 && declared > bodyLimit)) res.writeContinue();
-      onRequest(req, res);
-    });
-    const { workerTag } = this.options;
-    if (workerTag !== undefined) server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => res.setHeader('x-sluice-worker', workerTag));
-    if (onUpgrade) server.on('upgrade', onUpgrade);
-    else server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => writeErrorToSocket(socket, 'BAD_REQUEST'));
-    return server;
   }
 
   private openConnections(): number {
