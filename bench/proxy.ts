@@ -24,7 +24,7 @@ export async function startSluice(configYaml: string, extraArgs: string[] = [], 
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
   const file = join(dir, 'kong.yml');
   writeFileSync(file, configYaml);
-  const args = [...nodeArgs, '--import', 'tsx', join(root, 'src/cli/bin.ts'), 'start', '-c', file, '--proxy-listen', '127.0.0.1:0', '--admin-listen', 'off', '--internal-listen', 'off', ...extraArgs];
+  const args = [...nodeArgs, join(root, 'bin/sluice.js'), 'start', '-c', file, '--proxy-listen', '127.0.0.1:0', '--admin-listen', 'off', '--internal-listen', 'off', ...extraArgs];
   const { running, value } = await spawnUntil(process.execPath, args, (line) => {
     try {
       const entry = JSON.parse(line) as { event?: string; listeners?: { proxy: string[] } };

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so `sluice` works straight from a checkout or an install.
-import { register } from 'tsx/esm/api';
-register();
+// Runs the TypeScript CLI straight from a checkout or an install: `ts-hooks.mjs` transforms the
+// sources as they load (see there why not tsx at run time).
+import './register.mjs';
 await import('../src/cli/bin.ts');
