@@ -7,12 +7,15 @@
  * - `executed`: every command Redis ran, those inside Lua scripts included (`INFO commandstats`
  *   deltas), by name, with the server's µs in them.
  *
+ * On a Redis other clients use too, `only` (the nodes' key namespace) keeps `sent` to the lines
+ * that name it; `executed` cannot be filtered and includes their work.
+ *
  * Our own commands (INFO, the ECHO markers that bound the stretch, CLIENT INFO) are left out.
  * The markers make the stretch exact without sleeping: counting starts when the monitor sees the
  * start marker and stops when it sees the end marker.
  *
  * @example
- *   const watch = await RedisWatch.start(url);
+ *   const watch = await RedisWatch.start(url); // or (url, 'sluice-bench:1a2b:') on a shared Redis
  *   … // the timed stretch
  *   const { sent, executed } = await watch.stop();
  */
@@ -85,13 +88,13 @@ export class RedisWatch {
     private readonly monitor: ReturnType<typeof createClient>,
   ) {}
 
-  static async start(url: string): Promise<RedisWatch> {
+  static async start(url: string, only?: string): Promise<RedisWatch> {
     const stats = createClient({ url });
     const monitor = createClient({ url });
     stats.on('error', () => {});
     monitor.on('error', () => {});
     try {
-      return await RedisWatch.begin(stats, monitor);
+      return await RedisWatch.begin(stats, monitor, only);
     } catch (error) {
       stats.destroy();
       monitor.destroy();
@@ -99,7 +102,7 @@ export class RedisWatch {
     }
   }
 
-  private static async begin(stats: ReturnType<typeof createClient>, monitor: ReturnType<typeof createClient>): Promise<RedisWatch> {
+  private static async begin(stats: ReturnType<typeof createClient>, monitor: ReturnType<typeof createClient>, only: string | undefined): Promise<RedisWatch> {
     await Promise.all([stats.connect(), monitor.connect()]);
     const ownAddr = /addr=(\S+)/.exec(String(await stats.sendCommand(['CLIENT', 'INFO'])))?.[1];
     const names = scriptNames();
@@ -109,7 +112,7 @@ export class RedisWatch {
       if (!match) return;
       const [, addr, command = '', arg = ''] = match;
       if (addr === ownAddr) return watch.markerSeen?.(arg);
-      if (!watch.counting || addr === 'lua') return;
+      if (!watch.counting || addr === 'lua' || (only !== undefined && !line.includes(only))) return;
       const name = command.toLowerCase() === 'evalsha' ? `evalsha ${names.get(arg) ?? arg.slice(0, 8)}` : command.toLowerCase();
       watch.sent.set(name, (watch.sent.get(name) ?? 0) + 1);
     });
