@@ -1,27 +1,29 @@
 /**
  * `npm run bench -- cluster`: delivered messages per second and publish → deliver latency for
- * 1 node (memory), N workers (memory), 1 node (redis), 2 nodes (redis) and, when asked, N workers
- * (redis), in one run, with ratios against the `memory, 1 process` row; and the Redis commands
- * each publish costs (issue 6).
+ * 1 process and N workers on the memory engine, and 1 node, 2 nodes and 1 node with N workers on
+ * the redis engine, in one run, with ratios against the `memory, 1 process` row; and what each
+ * publish costs Redis (issue 6).
  *
  * S EventSource subscribers (`bench/lib/sse-clients.mjs`, own process) on one channel, split
  * evenly over the nodes; M messages published to the nodes' internal listeners by P concurrent
- * keep-alive publishers (publisher i on node i mod nodes, so with workers publishing is spread
- * over the workers too). Per row:
+ * keep-alive publishers (publisher i on node i mod nodes; with workers, their connections are
+ * spread over the workers like any others). Per row:
  *
  * - delivered msgs/s: S × M / (first publish sent → every subscriber has message M);
  * - deliver p50/p99 ms: the k-th publish sent → every subscriber has its k-th message;
  * - gateway CPU µs/delivery: CPU time of every node's primary and workers over the run, / S × M;
- * - Redis commands/publish: `INFO commandstats` deltas over the same stretch, / M (heartbeats
- *   that fall in the stretch are included: they are part of what a node costs Redis).
+ * - Redis round trips/publish: commands the nodes sent over the same stretch (MONITOR), / M;
+ *   and in a second table, every command Redis ran (Lua scripts' included, `INFO
+ *   commandstats`), the server's µs in them and the redis-server's CPU, per publish. Heartbeats
+ *   that fall in the stretch are included: they are part of what a node costs Redis.
  *
  * The redis rows run on a private `redis-server` started on a free port (so no other client's
  * commands are counted), else on `REDIS_URL` with a notice, else they are skipped with a notice.
- * Each row gets a fresh `redis_namespace`.
+ * Each row's nodes get a fresh `redis_namespace` (dropped afterwards on a shared Redis).
  *
- * Env: CLUSTER_WORKERS (memory rows, workers per node; default `1,2`), CLUSTER_REDIS_NODES
+ * Env: CLUSTER_WORKERS (memory rows: workers of the one node; default `1,2`), CLUSTER_REDIS_NODES
  * (redis rows of single-process nodes; default `1,2`), CLUSTER_REDIS_WORKERS (redis rows of one
- * node with N workers; default none, e.g. `2`), CLUSTER_SUBSCRIBERS (default 2000),
+ * node with N workers; default `2`, empty for none), CLUSTER_SUBSCRIBERS (default 2000),
  * CLUSTER_MESSAGES (default 200), CLUSTER_PUBLISHERS (default 4).
  */
 import { Agent, request } from 'node:http';
@@ -39,7 +41,7 @@ const list = (name: string, fallback: string) =>
   (process.env[name] ?? fallback).split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
 const WORKERS = list('CLUSTER_WORKERS', '1,2');
 const REDIS_NODES = list('CLUSTER_REDIS_NODES', '1,2');
-const REDIS_WORKERS = list('CLUSTER_REDIS_WORKERS', '');
+const REDIS_WORKERS = list('CLUSTER_REDIS_WORKERS', '2');
 const SUBSCRIBERS = int('CLUSTER_SUBSCRIBERS', 2000);
 const MESSAGES = int('CLUSTER_MESSAGES', 200);
 const PUBLISHERS = int('CLUSTER_PUBLISHERS', 4);
