@@ -15,7 +15,9 @@
  * - Redis round trips/publish: commands the nodes sent over the same stretch (MONITOR), / M;
  *   and in a second table, every command Redis ran (Lua scripts' included, `INFO
  *   commandstats`), the server's µs in them and the redis-server's CPU, per publish. Heartbeats
- *   that fall in the stretch are included: they are part of what a node costs Redis.
+ *   that fall in the stretch are included: they are part of what a node costs Redis. MONITOR
+ *   is on for the redis rows' timed stretch: Redis formats ≈ 20 monitor lines per publish, a
+ *   small cost next to the fan-out, but one the redis-server CPU column includes.
  *
  * The redis rows run on a private `redis-server` started on a free port (so no other client's
  * commands are counted), else on `REDIS_URL` with a notice, else they are skipped with a notice.
