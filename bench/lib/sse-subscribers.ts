@@ -48,11 +48,11 @@ export class Clients {
     return (await answer) as Extract<ClientMessage, { type: 'connected' }>;
   }
 
-  /** Resolves when every subscriber has seen its k-th message. */
-  delivery(k: number): Promise<{ firstNs: bigint; lastNs: bigint }> {
+  /** Resolves when every subscriber has seen its k-th message; rejects after `timeoutMs`. */
+  delivery(k: number, timeoutMs = DELIVERY_TIMEOUT_MS): Promise<{ firstNs: bigint; lastNs: bigint }> {
     return new Promise((resolve, reject) => {
       const have = () => this.delivered.get(k);
-      const timer = setTimeout(() => reject(new Error(`message ${k} did not reach every subscriber in ${DELIVERY_TIMEOUT_MS} ms`)), DELIVERY_TIMEOUT_MS);
+      const timer = setTimeout(() => reject(new Error(`message ${k} did not reach every subscriber in ${timeoutMs} ms`)), timeoutMs);
       const done = () => {
         clearTimeout(timer);
         this.waiters.delete(k);
