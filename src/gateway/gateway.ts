@@ -1,4 +1,5 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Server as TlsServer } from 'node:tls';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Snapshot } from '../config/types.ts';
@@ -13,7 +14,8 @@ import { createAdminHandler, createStatusHandler } from './admin-handler.ts';
 import { createInternalHandler, type InternalAccess } from './internal-handler.ts';
 import { listen, type ListenAddress } from './listeners.ts';
 import { createProxyHandler } from './proxy-handler.ts';
-import { createListenerServer } from './servers.ts';
+import { createListenerServer, type ListenerServer } from './servers.ts';
+import { ListenerTls, type ListenerTlsSettings } from './tls/listener-tls.ts';
 import { recheckStream } from './recheck.ts';
 import { buildRuntimeState, type RuntimeState } from './state.ts';
 import { StreamRegistry, type RecheckSummary } from './streams.ts';
@@ -57,6 +59,8 @@ export interface GatewayOptions {
   readonly workerTag?: string;
   /** Told the config text once the Admin API's `POST /config` applied it (workers relay it to the others). */
   readonly onAdminConfig?: (text: string) => void;
+  /** `ssl` listeners: the default certificate (`ssl_cert`) and the internal listener's client CA. */
+  readonly tls?: ListenerTlsSettings;
 }
 
 /** What `reload` did: the config now running and what happened to the open streams. */
@@ -77,7 +81,9 @@ export interface ReloadResult extends RecheckSummary {
 export class Gateway {
   readonly nodeId = randomUUID();
   private state: RuntimeState;
-  private readonly servers: { name: ListenerName; server: Server; address: string }[] = [];
+  private readonly servers: { name: ListenerName; server: ListenerServer; address: string }[] = [];
+  /** Certificates of the `ssl` listeners, swapped with the config. */
+  private readonly tls: ListenerTls;
   /** Sockets handed over by `upgrade`; the HTTP server no longer tracks them. */
   private readonly upgraded = new Set<Duplex>();
   private readonly upstream: UpstreamClient;
@@ -96,6 +102,7 @@ export class Gateway {
     this.engine = options.engine ?? createMemoryEngine();
     this.hub = createHub({ engine: this.engine });
     this.state = buildRuntimeState(options.snapshot, options.registry, options.logger, this.hub);
+    this.tls = new ListenerTls(options.tls ?? {}, options.snapshot);
     const pdk = { logger: options.logger, maxBodySize: options.clientMaxBodySize };
     this.streams = new StreamRegistry({
       current: () => this.state,
@@ -151,6 +158,8 @@ export class Gateway {
     let state: RuntimeState;
     try {
       state = buildRuntimeState(snapshot, this.options.registry, this.options.logger, this.hub);
+      // New handshakes get the new certificates; open TLS connections keep theirs.
+      this.tls.update(snapshot);
     } catch (error) {
       this.metrics?.configReload('failed');
       throw error;
@@ -237,7 +246,9 @@ export class Gateway {
           bodyLimit: this.bodyLimitOf(name),
           maxHeaderSize: this.options.maxHeaderSize,
           workerTag: this.options.workerTag,
+          tls: address.ssl === true ? this.tls.serverOptions(name) : undefined,
         });
+        if (server instanceof TlsServer) this.tls.attach(server, name);
         server.on('connection', (socket: Duplex) => {
           this.connections++;
           socket.once('close', () => this.connections--);
