@@ -12,6 +12,7 @@ import { createInternalPubsubHandler, type InternalPubsubHandler } from '../pubs
 import { createUpstreamClient, type UpstreamClient } from '../proxy/index.ts';
 import { createAdminHandler, createStatusHandler } from './admin-handler.ts';
 import { createInternalHandler, type InternalAccess } from './internal-handler.ts';
+import { logInternalRequests } from './internal-access-log.ts';
 import { listen, type ListenAddress } from './listeners.ts';
 import { createProxyHandler } from './proxy-handler.ts';
 import { createListenerServer, type ListenerServer } from './servers.ts';
@@ -232,10 +233,11 @@ export class Gateway {
     });
     this.publisher = createInternalPubsubHandler({ hub: this.hub, ...(this.options.clientMaxBodySize > 0 ? { maxBodySize: this.options.clientMaxBodySize } : {}) });
     const internal = createInternalHandler(this.options.internalAccess, this.publisher);
+    const accessLogger = this.options.accessLog === false ? undefined : (this.options.accessLogger ?? logger);
     const handlers: Record<ListenerName, { request: (req: IncomingMessage, res: ServerResponse) => void; upgrade?: typeof proxy.upgrade }> = {
       proxy: { request: proxy.request, upgrade: proxy.upgrade },
       admin: { request: admin },
-      internal,
+      internal: { request: accessLogger ? logInternalRequests(internal.request, accessLogger) : internal.request, upgrade: internal.upgrade },
       status: { request: createStatusHandler(() => this.state, () => this.isStopping) },
     };
     for (const name of ['proxy', 'internal', 'admin', 'status'] as const) {
