@@ -149,8 +149,9 @@ export class Gateway {
    * Swaps in a new config at once (requests in flight finish on theirs), then re-checks every
    * open subscriber stream: it stays open while its route exists and its plugins still admit its
    * request, else it ends with a reconnect hint (ROUTE_REMOVED, ROUTE_CHANGED, RECHECK_FAILED;
-   * see `recheckStream`). Throws synchronously, keeping the old config and every stream, when a
-   * plugin cannot compile the new one; the promise (never rejected) tells what the re-check did.
+   * see `recheckStream`). New TLS handshakes get the new snapshot's certificates; open TLS
+   * connections keep theirs. Throws synchronously, keeping the old config and every stream, when a
+   * plugin cannot compile the new one (or a certificate cannot be loaded); the promise (never rejected) tells what the re-check did.
    * SIGHUP, `--watch` and the Admin API's `POST /config` all come here. Counted in
    * `sluice_config_reloads_total`; a caller whose config fails before it gets here (a file that
    * does not parse) counts it with `gateway.metrics?.configReload('failed')`.
