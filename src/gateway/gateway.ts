@@ -1,4 +1,5 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Server as TlsServer } from 'node:tls';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Snapshot } from '../config/types.ts';
@@ -11,9 +12,11 @@ import { createInternalPubsubHandler, type InternalPubsubHandler } from '../pubs
 import { createUpstreamClient, type UpstreamClient } from '../proxy/index.ts';
 import { createAdminHandler, createStatusHandler } from './admin-handler.ts';
 import { createInternalHandler, type InternalAccess } from './internal-handler.ts';
+import { logInternalRequests } from './internal-access-log.ts';
 import { listen, type ListenAddress } from './listeners.ts';
 import { createProxyHandler } from './proxy-handler.ts';
-import { createListenerServer } from './servers.ts';
+import { createListenerServer, type ListenerServer } from './servers.ts';
+import { ListenerTls, type ListenerTlsSettings } from './tls/listener-tls.ts';
 import { recheckStream } from './recheck.ts';
 import { buildRuntimeState, type RuntimeState } from './state.ts';
 import { StreamRegistry, type RecheckSummary } from './streams.ts';
@@ -57,6 +60,8 @@ export interface GatewayOptions {
   readonly workerTag?: string;
   /** Told the config text once the Admin API's `POST /config` applied it (workers relay it to the others). */
   readonly onAdminConfig?: (text: string) => void;
+  /** `ssl` listeners: the default certificate (`ssl_cert`) and the internal listener's client CA. */
+  readonly tls?: ListenerTlsSettings;
 }
 
 /** What `reload` did: the config now running and what happened to the open streams. */
@@ -77,7 +82,9 @@ export interface ReloadResult extends RecheckSummary {
 export class Gateway {
   readonly nodeId = randomUUID();
   private state: RuntimeState;
-  private readonly servers: { name: ListenerName; server: Server; address: string }[] = [];
+  private readonly servers: { name: ListenerName; server: ListenerServer; address: string }[] = [];
+  /** Certificates of the `ssl` listeners, swapped with the config. */
+  private readonly tls: ListenerTls;
   /** Sockets handed over by `upgrade`; the HTTP server no longer tracks them. */
   private readonly upgraded = new Set<Duplex>();
   private readonly upstream: UpstreamClient;
@@ -96,6 +103,7 @@ export class Gateway {
     this.engine = options.engine ?? createMemoryEngine();
     this.hub = createHub({ engine: this.engine });
     this.state = buildRuntimeState(options.snapshot, options.registry, options.logger, this.hub);
+    this.tls = new ListenerTls(options.tls ?? {}, options.snapshot);
     const pdk = { logger: options.logger, maxBodySize: options.clientMaxBodySize };
     this.streams = new StreamRegistry({
       current: () => this.state,
@@ -141,8 +149,9 @@ export class Gateway {
    * Swaps in a new config at once (requests in flight finish on theirs), then re-checks every
    * open subscriber stream: it stays open while its route exists and its plugins still admit its
    * request, else it ends with a reconnect hint (ROUTE_REMOVED, ROUTE_CHANGED, RECHECK_FAILED;
-   * see `recheckStream`). Throws synchronously, keeping the old config and every stream, when a
-   * plugin cannot compile the new one; the promise (never rejected) tells what the re-check did.
+   * see `recheckStream`). New TLS handshakes get the new snapshot's certificates; open TLS
+   * connections keep theirs. Throws synchronously, keeping the old config and every stream, when a
+   * plugin cannot compile the new one (or a certificate cannot be loaded); the promise (never rejected) tells what the re-check did.
    * SIGHUP, `--watch` and the Admin API's `POST /config` all come here. Counted in
    * `sluice_config_reloads_total`; a caller whose config fails before it gets here (a file that
    * does not parse) counts it with `gateway.metrics?.configReload('failed')`.
@@ -151,6 +160,8 @@ export class Gateway {
     let state: RuntimeState;
     try {
       state = buildRuntimeState(snapshot, this.options.registry, this.options.logger, this.hub);
+      // New handshakes get the new certificates; open TLS connections keep theirs.
+      this.tls.update(snapshot);
     } catch (error) {
       this.metrics?.configReload('failed');
       throw error;
@@ -223,10 +234,11 @@ export class Gateway {
     });
     this.publisher = createInternalPubsubHandler({ hub: this.hub, ...(this.options.clientMaxBodySize > 0 ? { maxBodySize: this.options.clientMaxBodySize } : {}) });
     const internal = createInternalHandler(this.options.internalAccess, this.publisher);
+    const accessLogger = this.options.accessLog === false ? undefined : (this.options.accessLogger ?? logger);
     const handlers: Record<ListenerName, { request: (req: IncomingMessage, res: ServerResponse) => void; upgrade?: typeof proxy.upgrade }> = {
       proxy: { request: proxy.request, upgrade: proxy.upgrade },
       admin: { request: admin },
-      internal,
+      internal: { request: accessLogger ? logInternalRequests(internal.request, accessLogger) : internal.request, upgrade: internal.upgrade },
       status: { request: createStatusHandler(() => this.state, () => this.isStopping) },
     };
     for (const name of ['proxy', 'internal', 'admin', 'status'] as const) {
@@ -237,7 +249,9 @@ export class Gateway {
           bodyLimit: this.bodyLimitOf(name),
           maxHeaderSize: this.options.maxHeaderSize,
           workerTag: this.options.workerTag,
+          tls: address.ssl === true ? this.tls.serverOptions(name) : undefined,
         });
+        if (server instanceof TlsServer) this.tls.attach(server, name);
         server.on('connection', (socket: Duplex) => {
           this.connections++;
           socket.once('close', () => this.connections--);

@@ -3,12 +3,18 @@
  * in common (header limits, no whole-request timeout, `clientError` answers, `Expect:
  * 100-continue` checked against the body limit, the worker tag) lives here once.
  *
+ * An `ssl` address is served by `node:https` with the TLS options the caller got from
+ * `ListenerTls.serverOptions` (SNI callback, default certificate, client-certificate checks).
+ *
  * @example
  *   const server = createListenerServer({ host: '0.0.0.0', port: 8000 }, { onRequest, bodyLimit: 0, maxHeaderSize: 16384 });
+ *   const secure = createListenerServer({ host: '0.0.0.0', port: 8443, ssl: true }, { ...same, tls: listenerTls.serverOptions('proxy') });
  *   await listen(server, 'proxy', address);
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
+import type { TlsOptions } from 'node:tls';
 import type { ListenAddress } from './listeners.ts';
 import { writeErrorToSocket } from './respond.ts';
 
@@ -21,27 +27,34 @@ export interface ListenerServerOptions {
   readonly maxHeaderSize: number;
   /** Sent as `X-Sluice-Worker` on every response (worker processes). */
   readonly workerTag?: string | undefined;
+  /** Required for an `ssl` address: from `ListenerTls.serverOptions(listener)`. */
+  readonly tls?: TlsOptions | undefined;
 }
 
-export function createListenerServer(address: ListenAddress, options: ListenerServerOptions): Server {
-  if (address.ssl === true || address.http2 === true) {
-    throw new Error(`the ${address.ssl === true ? 'ssl' : 'http2'} listen flag is not supported yet`);
+/** A plain or TLS HTTP/1.1 listener server. */
+export type ListenerServer = Server | HttpsServer;
+
+export function createListenerServer(address: ListenAddress, options: ListenerServerOptions): ListenerServer {
+  if (address.http2 === true) throw new Error('the http2 listen flag is not supported yet');
+  const http: ServerOptions = {
+    maxHeaderSize: options.maxHeaderSize,
+    // Streams (SSE, long uploads) may legitimately run for hours: no whole-request timeout.
+    requestTimeout: 0,
+    headersTimeout: 60_000,
+    keepAliveTimeout: 60_000,
+  };
+  let server: ListenerServer;
+  if (address.ssl === true) {
+    if (options.tls === undefined) throw new Error('an ssl listener needs TLS options');
+    server = createHttpsServer({ ...options.tls, ...http }, options.onRequest);
+  } else {
+    server = createServer(http, options.onRequest);
   }
-  const server = createServer(
-    {
-      maxHeaderSize: options.maxHeaderSize,
-      // Streams (SSE, long uploads) may legitimately run for hours: no whole-request timeout.
-      requestTimeout: 0,
-      headersTimeout: 60_000,
-      keepAliveTimeout: 60_000,
-    },
-    options.onRequest,
-  );
   addCommonHandlers(server, options);
   return server;
 }
 
-function addCommonHandlers(server: Server, options: ListenerServerOptions): void {
+function addCommonHandlers(server: ListenerServer, options: ListenerServerOptions): void {
   const { onRequest, onUpgrade, bodyLimit, workerTag } = options;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
