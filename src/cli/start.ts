@@ -60,6 +60,9 @@ export async function runStart(settings: NodeSettings, io: StartIo, injected?: L
     gateway = await Gateway.start({
       listen: { proxy: settings.proxy_listen, admin: settings.admin_listen, internal: settings.internal_listen, status: settings.status_listen },
       internalAccess: { allow: settings.internal_allow, ...(settings.internal_token ? { token: settings.internal_token } : {}) },
+      ...(settings.internal_publisher_upstream !== undefined
+        ? { internalPublisherUpstream: { url: settings.internal_publisher_upstream, timeoutMs: settings.internal_publisher_upstream_timeout } }
+        : {}),
       snapshot: initial.snapshot,
       registry,
       trustedIps: settings.trusted_ips,

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseRedisUrl as parseRedisTarget } from '../redis/url.ts';
 import { isHostname } from './hostnames.ts';
+import { parseHookUrl, parseMilliseconds } from './hook-settings.ts';
 import { checkTlsSettings, readPemFiles, type TlsNodeSettings } from './tls-settings.ts';
 
 /**
@@ -43,6 +44,8 @@ export const SETTING_NAMES = [
   'ssl_cert',
   'ssl_cert_key',
   'internal_client_ca',
+  'internal_publisher_upstream',
+  'internal_publisher_upstream_timeout',
 ] as const;
 
 export type SettingName = (typeof SETTING_NAMES)[number];
@@ -99,6 +102,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('ssl_cert', undefined, 'PEM certificate file(s) the `ssl` listeners serve when no SNI certificate matches (comma-separated for an RSA + ECDSA pair); unset: a generated self-signed one.'),
   spec('ssl_cert_key', undefined, 'PEM private key file(s) of `ssl_cert`, in the same order.'),
   spec('internal_client_ca', undefined, 'PEM CA file: the `ssl` internal listener then refuses, at the handshake, publishers without a client certificate signed by it (mTLS).'),
+  spec('internal_publisher_upstream', undefined, 'nchan_publisher_upstream_request for the internal publisher: an http(s) URL every message (HTTP or WebSocket) is POSTed to first, or `off`.'),
+  spec('internal_publisher_upstream_timeout', '5000', 'Milliseconds the internal publisher upstream request may take (1-600000); past it the publisher gets 504.'),
 ];
 
 const SPEC_BY_NAME = new Map(SETTINGS.map((s) => [s.name, s]));
@@ -159,6 +164,10 @@ export interface NodeSettings extends TlsNodeSettings {
   readonly redis_namespace: string;
   readonly internal_allow: readonly string[];
   readonly internal_token?: string;
+  /** nchan_publisher_upstream_request for the internal publisher; unset = none. */
+  readonly internal_publisher_upstream?: string;
+  /** Milliseconds. */
+  readonly internal_publisher_upstream_timeout: number;
   /** Worker processes (1 = the gateway runs in this process); `auto` is resolved to the core count. */
   readonly workers: number;
 }
@@ -259,6 +268,7 @@ function build(raw: ReadonlyMap<SettingName, Sourced>): NodeSettings {
   const sslCertKey = get('ssl_cert_key', (v) => readPemFiles(v, 'private key'));
   const clientCa = get('internal_client_ca', (v) => readPemFiles(v, 'certificate').join('\n'));
   const internalListen = need('internal_listen', parseListen);
+  const publisherUpstream = get('internal_publisher_upstream', parseHookUrl) ?? undefined;
   const tls: TlsNodeSettings = {
     ...(sslCert !== undefined ? { ssl_cert: sslCert } : {}),
     ...(sslCertKey !== undefined ? { ssl_cert_key: sslCertKey } : {}),
@@ -296,6 +306,8 @@ function build(raw: ReadonlyMap<SettingName, Sourced>): NodeSettings {
     redis_namespace: need('redis_namespace', parseRedisNamespace),
     internal_allow: need('internal_allow', parseCidrList),
     ...(token !== undefined ? { internal_token: token } : {}),
+    ...(publisherUpstream !== undefined ? { internal_publisher_upstream: publisherUpstream } : {}),
+    internal_publisher_upstream_timeout: need('internal_publisher_upstream_timeout', parseMilliseconds),
     workers: need('workers', parseWorkers),
   };
 }

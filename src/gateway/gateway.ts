@@ -8,11 +8,12 @@ import { GatewayMetrics } from '../observability/metrics.ts';
 import { createRequestObserver } from '../observability/request-observer.ts';
 import type { PluginRegistry } from '../plugins/registry.ts';
 import { createHub, createMemoryEngine, type Engine, type Hub } from '../pubsub/index.ts';
-import { createInternalPubsubHandler, type InternalPubsubHandler } from '../pubsub/publisher/index.ts';
+import type { InternalPubsubHandler } from '../pubsub/publisher/index.ts';
 import { createUpstreamClient, type UpstreamClient } from '../proxy/index.ts';
 import { createAdminHandler, createStatusHandler } from './admin-handler.ts';
 import { createInternalHandler, type InternalAccess } from './internal-handler.ts';
 import { logInternalRequests } from './internal-access-log.ts';
+import { createInternalPublisher, type InternalPublisherUpstream } from './internal-publisher.ts';
 import { listen, type ListenAddress } from './listeners.ts';
 import { createProxyHandler } from './proxy-handler.ts';
 import { createListenerServer, type ListenerServer } from './servers.ts';
@@ -31,6 +32,8 @@ export interface GatewayOptions {
   readonly listen: Readonly<Record<ListenerName, readonly ListenAddress[]>>;
   /** Who may reach the internal listener (allow-list, optional bearer token). */
   readonly internalAccess: InternalAccess;
+  /** `internal_publisher_upstream`: the app every internal publish goes through first. */
+  readonly internalPublisherUpstream?: InternalPublisherUpstream;
   readonly snapshot: Snapshot;
   /** The enabled plugins the snapshot was validated against. */
   readonly registry: PluginRegistry;
@@ -232,7 +235,8 @@ export class Gateway {
       maxBodySize: this.options.adminMaxBodySize ?? DEFAULT_ADMIN_MAX_BODY_SIZE,
       metrics: this.metrics,
     });
-    this.publisher = createInternalPubsubHandler({ hub: this.hub, ...(this.options.clientMaxBodySize > 0 ? { maxBodySize: this.options.clientMaxBodySize } : {}) });
+    const upstream = this.options.internalPublisherUpstream;
+    this.publisher = createInternalPublisher({ hub: this.hub, maxBodySize: this.options.clientMaxBodySize, logger, ...(upstream ? { upstream } : {}) });
     const internal = createInternalHandler(this.options.internalAccess, this.publisher);
     const accessLogger = this.options.accessLog === false ? undefined : (this.options.accessLogger ?? logger);
     const handlers: Record<ListenerName, { request: (req: IncomingMessage, res: ServerResponse) => void; upgrade?: typeof proxy.upgrade }> = {

@@ -19,7 +19,11 @@ export type PubsubErrorCode =
   /** Publishing to a `meta/` channel: those carry channel events only. */
   | 'META_CHANNEL'
   /** The publisher upstream hook answered other than 200/201/202/304/204 (nchan: 403). */
-  | 'UPSTREAM_REFUSED';
+  | 'UPSTREAM_REFUSED'
+  /** The publisher upstream hook could not be reached or broke off (nchan: 500). */
+  | 'UPSTREAM_UNAVAILABLE'
+  /** The publisher upstream hook did not answer within its timeout (nchan: 500). */
+  | 'UPSTREAM_TIMEOUT';
 
 /** The status nchan answers with for each code. */
 export const PUBSUB_ERROR_STATUS: Readonly<Record<PubsubErrorCode, number>> = {
@@ -33,6 +37,8 @@ export const PUBSUB_ERROR_STATUS: Readonly<Record<PubsubErrorCode, number>> = {
   ENGINE_UNAVAILABLE: 503,
   META_CHANNEL: 403,
   UPSTREAM_REFUSED: 403,
+  UPSTREAM_UNAVAILABLE: 502,
+  UPSTREAM_TIMEOUT: 504,
 };
 
 export class PubsubError extends Error {

@@ -6,9 +6,12 @@
  * nchan makes these as nginx subrequests, which carry the client's request headers; Sluice does
  * the same (minus hop-by-hop headers and `Host`) and adds what nchan configs usually set with
  * `proxy_set_header`: `X-Original-URI` (the client's request URI, query included) and
- * `X-Channel-Id` (`$nchan_channel_id`: the first id of a multiplexed request), and
- * `X-Subscriber-Type` / `X-Publisher-Type` (`$nchan_subscriber_type` / `$nchan_publisher_type`).
- * Those names are always the gateway's: a client cannot send its own.
+ * `X-Channel-Id` (`$nchan_channel_id`: the first id of a multiplexed request),
+ * `X-Subscriber-Type` / `X-Publisher-Type` (`$nchan_subscriber_type` / `$nchan_publisher_type`),
+ * and, for a publisher on the mTLS internal listener, `X-Client-Cert-Subject` /
+ * `X-Client-Cert-Fingerprint` (its verified client certificate). Those names are always the
+ * gateway's: a client cannot send its own (the certificate headers are dropped from every client
+ * request, and only set from a certificate the handshake verified).
  *
  * Every call goes through one shared undici `Agent` (keep-alive) and has a deadline; the result
  * says whether the hook answered, was down (→ 502) or too slow (→ 504).
@@ -68,19 +71,40 @@ export interface HookContext {
   readonly channels: readonly string[];
   /** Extra `X-*` headers, e.g. `{ 'x-subscriber-type': 'eventsource' }`. */
   readonly extra?: Readonly<Record<string, string>>;
+  /** The client certificate the TLS handshake verified (internal listener mTLS), if any. */
+  readonly clientCert?: HookClientCert;
 }
 
-/** The client's headers (minus hop-by-hop and `Host`) plus `X-Original-URI` and the channel ids. */
+/** A verified client certificate as the hook is told it (same strings as the access log). */
+export interface HookClientCert {
+  /** e.g. `CN=publisher-1,O=Acme` */
+  readonly subject: string;
+  /** SHA-256, upper-case hex pairs joined by colons. */
+  readonly fingerprint: string;
+}
+
+/** Set by the gateway from the verified certificate only; a client's own are never forwarded. */
+export const CLIENT_CERT_HEADERS = { subject: 'x-client-cert-subject', fingerprint: 'x-client-cert-fingerprint' } as const;
+const CLIENT_CERT_HEADER_NAMES: ReadonlySet<string> = new Set(Object.values(CLIENT_CERT_HEADERS));
+
+/**
+ * The client's headers (minus hop-by-hop, `Host` and any `X-Client-Cert-*`) plus
+ * `X-Original-URI`, the channel ids and, when `context.clientCert` is given, the certificate's.
+ */
 export function hookRequestHeaders(client: Readonly<IncomingHttpHeaders> | Readonly<Record<string, string | string[] | undefined>>, context: HookContext): HookHeaders {
   const headers: HookHeaders = {};
   for (const [name, value] of Object.entries(client)) {
     const lower = name.toLowerCase();
-    if (value === undefined || NOT_FORWARDED.has(lower) || lower.startsWith('sec-websocket-')) continue;
+    if (value === undefined || NOT_FORWARDED.has(lower) || CLIENT_CERT_HEADER_NAMES.has(lower) || lower.startsWith('sec-websocket-')) continue;
     headers[lower] = typeof value === 'string' ? value : [...value];
   }
   headers['x-original-uri'] = context.originalUri;
   headers['x-channel-id'] = context.channels[0] ?? '';
   for (const [name, value] of Object.entries(context.extra ?? {})) headers[name.toLowerCase()] = value;
+  if (context.clientCert) {
+    headers[CLIENT_CERT_HEADERS.subject] = context.clientCert.subject;
+    headers[CLIENT_CERT_HEADERS.fingerprint] = context.clientCert.fingerprint;
+  }
   return headers;
 }
 

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { hookUrlProblem } from '../../pubsub/hook-url.ts';
 import type { Pdk } from '../pdk/types.ts';
 
 /** A hook URL in a pub/sub plugin's config: absolute http(s). `hookUrlProblems` checks the rest. */
@@ -11,17 +12,8 @@ export const HookTimeout = Type.Integer({ minimum: 1, maximum: 600_000, default:
 export function hookUrlProblems(urls: Readonly<Record<string, string | undefined>>): string[] {
   const problems: string[] = [];
   for (const [field, value] of Object.entries(urls)) {
-    if (value === undefined) continue;
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      problems.push(`${field}: not a valid URL`);
-      continue;
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') problems.push(`${field}: must be an http or https URL`);
-    else if (url.hostname === '') problems.push(`${field}: has no host`);
-    else if (url.username !== '' || url.password !== '') problems.push(`${field}: credentials in the URL are not supported (send them as headers upstream)`);
+    const problem = value === undefined ? undefined : hookUrlProblem(value);
+    if (problem !== undefined) problems.push(`${field}: ${problem}`);
   }
   return problems;
 }

@@ -3,7 +3,9 @@
  * nchan differs from the doc, test/differential/nchan-reference.test.ts wins).
  *
  * - `POST`/`PUT`: publishes the body (`Content-Type` stored, `X-EventSource-Event` = SSE event
- *   name); 201 when the channel has subscribers, 202 when not; the body is channel info.
+ *   name); 201 when the channel has subscribers, 202 when not; the body is channel info. With
+ *   `upstream` the body first goes through the app (nchan_publisher_upstream_request, see
+ *   upstream-request.ts): it may replace it, keep it, drop it (204) or refuse it.
  * - `GET`: channel info, 404 (empty body) when the channel does not exist.
  * - `DELETE`: ends the channel's subscribers (CHANNEL_DELETED) and answers 200 with the info as
  *   nchan does (subscribers still counted, `queued messages: 0`), or 404.
@@ -17,10 +19,12 @@
  * ("404 if the channel does not exist"). The sluice-vs-nchan comparison must allow for this.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ChannelInfo } from '../engine.ts';
+import type { ChannelInfo, PublishInput } from '../engine.ts';
 import { PUBSUB_ERROR_STATUS, PubsubError, isPubsubError } from '../errors.ts';
+import type { HookClientCert } from '../hooks.ts';
 import type { Hub } from '../hub.ts';
 import { formatChannelInfo } from './channel-info.ts';
+import { passUpstream, publisherHookHeaders, type PublisherUpstream } from './upstream-request.ts';
 import { readBoundedBody } from '../../http/read-body.ts';
 
 export interface PublisherOptions {
@@ -29,6 +33,10 @@ export interface PublisherOptions {
   readonly maxChannelIdLength?: number;
   /** Largest accepted request body in bytes (default 1 MiB, nginx's client_max_body_size). */
   readonly maxBodySize?: number;
+  /** nchan_publisher_upstream_request: every message goes through this app before it is published. */
+  readonly upstream?: PublisherUpstream;
+  /** The publisher's verified client certificate (internal listener mTLS), told to `upstream`. */
+  readonly clientCert?: (req: IncomingMessage) => HookClientCert | undefined;
 }
 
 export type PublisherHandler = (req: IncomingMessage, res: ServerResponse, channelId: string) => Promise<void>;
@@ -82,6 +90,7 @@ export function createPublisherHandler(options: PublisherOptions): PublisherHand
   const { hub } = options;
   const maxIdLength = options.maxChannelIdLength ?? DEFAULT_MAX_CHANNEL_ID_LENGTH;
   const maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
+  const upstream = options.upstream && { maxBodySize, ...options.upstream };
 
   return async (req, res, channelId) => {
     const accept = header(req, 'accept');
@@ -96,11 +105,16 @@ export function createPublisherHandler(options: PublisherOptions): PublisherHand
           const data = await readBody(req, maxBodySize);
           const contentType = header(req, 'content-type');
           const eventName = header(req, 'x-eventsource-event');
-          const { channel } = await hub.publish(channelId, {
+          let message: PublishInput | null = {
             data,
             ...(contentType !== undefined && contentType !== '' ? { contentType } : {}),
             ...(eventName !== undefined && eventName !== '' ? { eventName } : {}),
-          });
+          };
+          if (upstream) {
+            message = await passUpstream(upstream, publisherHookHeaders(req, [channelId], 'http', options.clientCert?.(req)), message);
+            if (message === null) return respondStatus(res, 204);
+          }
+          const { channel } = await hub.publish(channelId, message);
           return respondInfo(res, channel.subscribers > 0 ? 201 : 202, channel, accept);
         }
         case 'GET': {

@@ -1,6 +1,6 @@
 /**
  * The internal listener's pub/sub routes: `/pub/<channel id>` (HTTP publisher API and
- * WebSocket publishing); everything else is 404. The gateway's internal handler has already
+ * WebSocket publishing), optionally through a publisher upstream hook; everything else is 404. The gateway's internal handler has already
  * checked `internal_allow` and the bearer token before calling `request` / `upgrade`.
  *
  * The channel id is the rest of the path after `/pub/` (query string dropped), percent-decoded;
@@ -15,7 +15,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
+import type { HookClientCert } from '../hooks.ts';
 import type { Hub } from '../hub.ts';
+import type { PublisherUpstream } from './upstream-request.ts';
 import { channelIdTooLong, createPublisherHandler, DEFAULT_MAX_CHANNEL_ID_LENGTH, respondStatus } from './http-publisher.ts';
 import { createWebSocketPublisher } from './websocket-publisher.ts';
 
@@ -25,6 +27,10 @@ export interface InternalPubsubOptions {
   readonly maxChannelIdLength?: number;
   /** Largest publish body / WebSocket frame in bytes (default 1 MiB). */
   readonly maxBodySize?: number;
+  /** `internal_publisher_upstream`: every message (HTTP or WebSocket) goes through this app first. */
+  readonly upstream?: PublisherUpstream;
+  /** The publisher's verified client certificate (mTLS), sent to `upstream` as `X-Client-Cert-*`. */
+  readonly clientCert?: (req: IncomingMessage) => HookClientCert | undefined;
 }
 
 export interface InternalPubsubHandler {

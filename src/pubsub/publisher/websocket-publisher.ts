@@ -7,6 +7,11 @@
  * a JSON `{ message, code }` text frame and the connection stays open; a frame over
  * `maxBodySize` closes the connection with 1009 (the `ws` package's maxPayload).
  *
+ * With `upstream` (nchan_publisher_upstream_request) every frame is first POSTed to the app,
+ * with the handshake's headers and `X-Publisher-Type: websocket`: its answer may replace the
+ * message, keep it, drop it (204: no reply frame, as nchan) or refuse it (an error reply frame
+ * `UPSTREAM_REFUSED`, `UPSTREAM_UNAVAILABLE` or `UPSTREAM_TIMEOUT`; the connection stays open).
+ *
  * @example
  *   const wsPub = createWebSocketPublisher({ hub });
  *   server.on('upgrade', (req, socket, head) => wsPub.handleUpgrade(req, socket, head, 'chat'));
@@ -14,15 +19,22 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { PublishInput } from '../engine.ts';
 import { isPubsubError } from '../errors.ts';
+import type { HookClientCert, HookHeaders } from '../hooks.ts';
 import type { Hub } from '../hub.ts';
 import { formatChannelInfo } from './channel-info.ts';
 import { DEFAULT_MAX_BODY_SIZE } from './http-publisher.ts';
+import { passUpstream, publisherHookHeaders, type PublisherUpstream } from './upstream-request.ts';
 
 export interface WebSocketPublisherOptions {
   readonly hub: Hub;
   /** Largest frame accepted, in bytes (default 1 MiB); larger closes with 1009. */
   readonly maxBodySize?: number;
+  /** nchan_publisher_upstream_request: every frame goes through this app before it is published. */
+  readonly upstream?: PublisherUpstream;
+  /** The publisher's verified client certificate (internal listener mTLS), told to `upstream`. */
+  readonly clientCert?: (req: IncomingMessage) => HookClientCert | undefined;
 }
 
 export interface WebSocketPublisher {
@@ -39,16 +51,27 @@ function toBuffer(data: RawData): Buffer {
 
 export function createWebSocketPublisher(options: WebSocketPublisherOptions): WebSocketPublisher {
   const { hub } = options;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE });
+  const maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
+  const upstream = options.upstream && { maxBodySize, ...options.upstream };
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodySize });
 
-  const serve = (ws: WebSocket, accept: string | undefined, channelId: string): void => {
+  /** The upstream hook's verdict on one frame (`null`: dropped); the frame as it is without a hook. */
+  const vet = (message: PublishInput, hookHeaders: HookHeaders | undefined): Promise<PublishInput | null> => {
+    if (!upstream || !hookHeaders) return Promise.resolve(message);
+    const headers = message.contentType === undefined ? hookHeaders : { ...hookHeaders, 'content-type': message.contentType };
+    return passUpstream(upstream, headers, message);
+  };
+
+  const serve = (ws: WebSocket, accept: string | undefined, channelId: string, hookHeaders: HookHeaders | undefined): void => {
     let chain: Promise<void> = Promise.resolve();
     ws.on('message', (raw, isBinary) => {
       const data = toBuffer(raw);
       chain = chain.then(async () => {
         let reply: string;
         try {
-          const { channel } = await hub.publish(channelId, isBinary ? { data, contentType: 'application/octet-stream' } : { data });
+          const message = await vet(isBinary ? { data, contentType: 'application/octet-stream' } : { data }, hookHeaders);
+          if (message === null) return;
+          const { channel } = await hub.publish(channelId, message);
           reply = formatChannelInfo(channel, accept).body;
         } catch (e) {
           reply = JSON.stringify(isPubsubError(e) ? { message: e.message, code: e.code } : { message: 'internal error', code: 'INTERNAL' });
@@ -62,7 +85,9 @@ export function createWebSocketPublisher(options: WebSocketPublisherOptions): We
   return {
     handleUpgrade(req, socket, head, channelId) {
       const accept = Array.isArray(req.headers.accept) ? req.headers.accept.join(', ') : req.headers.accept;
-      wss.handleUpgrade(req, socket, head, (ws) => serve(ws, accept, channelId));
+      // Taken from the handshake: the socket is the one the certificate was verified on.
+      const hookHeaders = upstream ? publisherHookHeaders(req, [channelId], 'websocket', options.clientCert?.(req)) : undefined;
+      wss.handleUpgrade(req, socket, head, (ws) => serve(ws, accept, channelId, hookHeaders));
     },
     close() {
       for (const ws of wss.clients) ws.close(1001);
