@@ -6,7 +6,9 @@
  * - `/slow`: never answers (the gateway's deadline must fire)
  * - `/sub`, `/unsub`: presence notifications, 204
  * - `/upstream`: the publisher's `x-action` picks 200 (rewrite) / 304 (keep) / 204 (drop), any
- *   other 409 with a body and headers of its own
+ *   other 409 with a body and headers of its own; `x-action: per-message` takes the action from
+ *   the message itself, before a colon (`drop:spam`), for WebSocket publishers whose headers are
+ *   the handshake's
  *
  * @example
  *   const hooks = new HookServer(); await hooks.start();
@@ -91,7 +93,8 @@ export class HookServer {
   }
 
   private upstream(call: HookCall, res: ServerResponse): void {
-    switch (call.headers['x-action']) {
+    const action = call.headers['x-action'] === 'per-message' ? call.body.split(':', 1)[0] : call.headers['x-action'];
+    switch (action) {
       case 'rewrite':
         res.writeHead(200, { 'content-type': 'text/x-rewritten' }).end(`REWRITTEN(${call.body})`);
         return;
