@@ -2,8 +2,10 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
+import { Writable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { WebSocket, type ClientOptions } from 'ws';
+import { createLogger } from '../../src/observability/logger.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { closedPort, HookServer, readUntil, type HookCall } from '../helpers/hook-server.ts';
 import { testPki, type Pem } from '../helpers/tls.ts';
@@ -227,11 +229,20 @@ describe('internal publisher upstream hook without TLS, down or slow', () => {
   let down: TestGateway & { internalUrl: string };
   let slow: TestGateway & { internalUrl: string };
 
+  const warnings: Record<string, unknown>[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const text of String(chunk).split('\n')) if (text !== '') warnings.push(JSON.parse(text) as Record<string, unknown>);
+      done();
+    },
+  });
+
   /** A gateway whose only listener is a plain internal one, publishing through `url`. */
   async function withUpstream(url: string, timeoutMs: number): Promise<TestGateway & { internalUrl: string }> {
     const gateway = await startGateway('_format_version: "3.0"\n', {
       listen: { proxy: [], admin: [], internal: [LOOPBACK], status: [] },
       internalPublisherUpstream: { url, timeoutMs },
+      logger: createLogger('warn', logStream, 'json'),
     });
     return Object.assign(gateway, { internalUrl: `http://${gateway.gateway.addresses.internal[0]}` });
   }
@@ -264,6 +275,10 @@ describe('internal publisher upstream hook without TLS, down or slow', () => {
     const info = await request(`${down.internalUrl}/pub/news`);
     assert.equal(info.statusCode, 404, 'the channel was never created');
     await info.body.dump();
+    const logged = warnings.find((line) => line.event === 'publisher_upstream_failed');
+    assert.ok(logged, 'the operator is told why');
+    assert.match(String(logged.url), /^http:\/\/127\.0\.0\.1:\d+\/upstream$/);
+    assert.match(String(logged.error), /ECONNREFUSED|connect/i);
   });
 
   test('a hook slower than the timeout is 504 UPSTREAM_TIMEOUT after the deadline, and nothing is stored', async () => {
