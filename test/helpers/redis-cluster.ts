@@ -15,7 +15,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { createClient } from 'redis';
 import { freePort } from '../../bench/lib/processes.ts';
 import { keySlot } from '../../src/redis/slot.ts';
@@ -105,16 +105,42 @@ async function nodes(port: number): Promise<NodeLine[]> {
   });
 }
 
-export async function startRedisCluster(t: TestContext, options: ClusterOptions = {}): Promise<RedisCluster | undefined> {
+/** Why a cluster cannot be started here, or undefined when the tools are installed. */
+function missingTools(): string | undefined {
   for (const tool of ['redis-server', 'redis-cli']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0) {
-      const why = tool === 'redis-server' ? REDIS_SERVER_MISSING : 'redis-cli is not installed: apt-get install redis-tools';
-      if (process.env.CI === 'true') throw new Error(`${why} (required in CI)`);
-      t.diagnostic(why);
-      t.skip(why);
-      return undefined;
+      return tool === 'redis-server' ? REDIS_SERVER_MISSING : 'redis-cli is not installed: apt-get install redis-tools';
     }
   }
+  return undefined;
+}
+
+/**
+ * For a test file sharing one cluster (registered at module level): the cluster, or undefined
+ * after registering one test named `name` that skips (or fails in CI) with the reason.
+ */
+export async function redisClusterForSuite(name: string, options: ClusterOptions = {}): Promise<RedisCluster | undefined> {
+  const why = missingTools();
+  if (why === undefined) return launchCluster(options);
+  test(name, (t) => {
+    if (process.env.CI === 'true') throw new Error(`${why} (required in CI)`);
+    t.diagnostic(why);
+    t.skip(why);
+  });
+  return undefined;
+}
+
+/** A cluster for one test, or undefined after skipping it (outside CI) when the tools are missing. */
+export async function startRedisCluster(t: TestContext, options: ClusterOptions = {}): Promise<RedisCluster | undefined> {
+  const why = missingTools();
+  if (why === undefined) return launchCluster(options);
+  if (process.env.CI === 'true') throw new Error(`${why} (required in CI)`);
+  t.diagnostic(why);
+  t.skip(why);
+  return undefined;
+}
+
+async function launchCluster(options: ClusterOptions): Promise<RedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-redis-cluster-'));
   const count = options.replicas === true ? 6 : 3;
   const children = new Map<number, ChildProcess>();
