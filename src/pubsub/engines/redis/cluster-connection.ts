@@ -21,7 +21,7 @@ import { createCluster, ErrorReply, type RedisClusterType } from 'redis';
 import { describeRedis, redisClientOptions, type RedisTarget } from '../../../redis/connect.ts';
 import { ClusterTopology } from './cluster-topology.ts';
 import { BUFFERS } from './connection.ts';
-import { type CommandLink, type EngineLinks, type LinkEvents, type LinkOptions } from './link.ts';
+import { bounded, type CommandLink, type EngineLinks, type LinkEvents, type LinkOptions } from './link.ts';
 import { ShardedSubscriber } from './sharded-subscriber.ts';
 
 /** How often the topology is re-read when nothing went wrong (replicas come and go too). */
@@ -65,7 +65,8 @@ export class ClusterConnection implements EngineLinks {
     const send = async <T>(key: string | undefined, args: readonly (string | Buffer)[], buffers = false, ms = timeout): Promise<T> => {
       if (!this.connected) throw new Error(`${this.description} is not connected yet`);
       try {
-        return await this.client.sendCommand<T>(key, false, [...args], { timeout: ms, ...(buffers ? { typeMapping: BUFFERS } : {}) });
+        // Bounded here: node-redis's own `timeout` option does not fire once a command was written.
+        return await bounded(this.client.sendCommand<T>(key, false, [...args], buffers ? { typeMapping: BUFFERS } : {}), ms, String(args[0]));
       } catch (e) {
         if (!(e instanceof ErrorReply) || STALE_MAP.test(e.message)) this.refreshSoon();
         throw e;
@@ -157,7 +158,7 @@ export class ClusterConnection implements EngineLinks {
       const client = await this.client.nodeClient(master);
       let cursor = '0';
       do {
-        const [next, keys] = await client.sendCommand<[string, string[]]>(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000'], { timeout: this.options.commandTimeoutMs });
+        const [next, keys] = await bounded(client.sendCommand<[string, string[]]>(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000']), this.options.commandTimeoutMs, 'SCAN');
         for (const key of keys) found.add(key);
         cursor = String(next);
       } while (cursor !== '0');

@@ -12,6 +12,7 @@
  */
 import type { RedisClusterType } from 'redis';
 import { keySlot, SLOTS } from '../../../redis/slot.ts';
+import { bounded } from './link.ts';
 
 export interface Shard {
   /** `host:port` of the master. */
@@ -75,7 +76,7 @@ export class ClusterTopology {
     let last: unknown;
     for (let i = 0; i < tries; i++) {
       try {
-        return await this.cluster.sendCommand<SlotsReply>(undefined, true, ['CLUSTER', 'SLOTS'], { timeout: this.timeoutMs });
+        return await bounded(this.cluster.sendCommand<SlotsReply>(undefined, true, ['CLUSTER', 'SLOTS']), this.timeoutMs, 'CLUSTER SLOTS');
       } catch (e) {
         last = e;
       }

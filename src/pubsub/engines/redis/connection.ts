@@ -62,8 +62,9 @@ export class EngineConnection implements EngineLinks {
       get isReady() {
         return cmd.isReady;
       },
+      // Bounded here: node-redis's own `timeout` option does not fire once a command was written.
       send: <T>(_key: string | undefined, args: readonly (string | Buffer)[], buffers = false) =>
-        cmd.sendCommand<T>([...args], { timeout, ...(buffers ? { typeMapping: BUFFERS } : {}) }),
+        bounded(cmd.sendCommand<T>([...args], buffers ? { typeMapping: BUFFERS } : {}), timeout, String(args[0])),
       replicated: () => Promise.resolve(),
       scan: () => Promise.resolve([]),
     };
