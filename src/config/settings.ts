@@ -94,7 +94,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('plugins', 'bundled', 'Comma-separated plugin names to enable; `bundled` = all bundled plugins, `off` = none.'),
   spec('plugins_path', undefined, 'Directory of extra plugins to load.'),
   spec('engine', 'memory', 'Pub/sub engine: `memory` (one node) or `redis` (needs redis_url).'),
-  spec('redis_url', undefined, 'Redis connection URL (redis:// or rediss://) for the redis engine and rate-limiting.'),
+  spec('redis_url', undefined, 'Redis connection URL for the redis engine: redis:// or rediss:// (TLS); a Redis Cluster is redis+cluster://host:port,host:port (rediss+cluster:// for TLS).'),
   spec('redis_namespace', 'sluice:', 'Prefix of every Redis key the redis engine writes; nodes that share channels use the same one.'),
   spec('internal_allow', '127.0.0.1/32,::1/128', 'CIDRs allowed to reach the internal listener.'),
   spec('internal_token', undefined, 'Bearer token required on the internal listener, when set.'),
@@ -425,6 +425,7 @@ function parseRedisUrl(value: string): string {
 }
 
 function parseRedisNamespace(value: string): string {
-  if (!/^[\x21-\x7e]{1,100}$/.test(value)) throw new Error(`invalid redis_namespace "${value}" (1-100 printable characters, no spaces)`);
+  // No braces: they would change the Redis Cluster hash tag of every key.
+  if (!/^[\x21-\x7a|~]{1,100}$/.test(value)) throw new Error(`invalid redis_namespace "${value}" (1-100 printable characters, no spaces, no braces)`);
   return value;
 }

@@ -22,8 +22,9 @@ export interface Message {
   /** Clock ms at publish: orders messages of different channels (multiplexed replay). */
   readonly publishedAt: number;
   /**
-   * Engine-wide publish sequence, strictly increasing across all channels of one engine:
-   * breaks `publishedAt` ties when merging channels (memory: a counter; Redis: an INCR).
+   * Publish sequence, strictly increasing across all channels of one engine: breaks
+   * `publishedAt` ties when merging channels (memory: a counter; Redis: a counter per node, so
+   * same-millisecond publishes from two nodes are ordered arbitrarily but alike everywhere).
    */
   readonly seq: number;
   /** Clock ms after which the message is gone; `null` = never (message_timeout 0). */

@@ -17,6 +17,8 @@ import { randomBytes } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import { createClient } from 'redis';
 import { freePort } from '../../bench/lib/processes.ts';
+import type { RedisConnection } from '../../src/plugins/bundled/rate-limiting/redis-store.ts';
+import { parseRedisUrl } from '../../src/redis/url.ts';
 
 export const REDIS_MISSING = 'no Redis answers on REDIS_URL (default redis://127.0.0.1:6379): start one, e.g. redis-server --save "" --appendonly no';
 export const REDIS_SERVER_MISSING = 'redis-server is not installed: apt-get install redis-server';
@@ -48,6 +50,17 @@ function missing(t: TestContext, why: string): undefined {
 export async function requireRedis(t: TestContext): Promise<string | undefined> {
   const url = redisUrl();
   return (await redisAnswers(url)) ? url : missing(t, REDIS_MISSING);
+}
+
+/**
+ * The shared Redis as the rate-limiting plugin's connection fields (host, port, credentials,
+ * database, a 2 s timeout), or undefined after skipping (outside CI) when none answers.
+ */
+export async function requireRedisConnection(t: TestContext): Promise<RedisConnection | undefined> {
+  const url = await requireRedis(t);
+  if (url === undefined) return undefined;
+  const { host, port, username, password, database } = parseRedisUrl(url);
+  return { host, port, username, password, database, timeout: 2000 };
 }
 
 /**
@@ -87,6 +100,10 @@ export interface PrivateRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port (empty: nothing is persisted). */
   restart(): Promise<void>;
+  /** SIGSTOPs the server: connections stay open, nothing answers (a hung Redis). */
+  pause(): void;
+  /** SIGCONTs it: it answers everything it was sent meanwhile. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -117,6 +134,7 @@ export async function startRedisServer(t: TestContext): Promise<PrivateRedis | u
   process.once('exit', reap);
   const kill = async () => {
     const done = exited(child);
+    child.kill('SIGCONT');
     child.kill('SIGKILL');
     await done;
   };
@@ -127,6 +145,8 @@ export async function startRedisServer(t: TestContext): Promise<PrivateRedis | u
     restart: async () => {
       child = await launch(port);
     },
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     stop: async () => {
       process.off('exit', reap);
       await kill();

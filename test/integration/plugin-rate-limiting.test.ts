@@ -5,7 +5,7 @@ import { Agent, request } from 'undici';
 import { startGateway, useEchoGateway, type ErrorBody } from '../helpers/gateway.ts';
 import { clock } from '../../src/plugins/bundled/rate-limiting/clock.ts';
 import { shutdown } from '../../src/plugins/bundled/rate-limiting/handler.ts';
-import { requireRedis } from '../helpers/redis-rate-limit.ts';
+import { requireRedisConnection } from '../helpers/redis.ts';
 import { startEchoServer } from '../helpers/servers.ts';
 
 /** rate-limiting through real sockets, with the plugin's clock frozen and stepped by the test. */
@@ -192,7 +192,7 @@ describe('rate-limiting policy redis: counters shared by two nodes', () => {
   after(() => shutdown());
 
   test('two gateways on one Redis let `minute` requests through in all, then both answer 429', async (t) => {
-    const redis = await requireRedis(t);
+    const redis = await requireRedisConnection(t);
     if (!redis) return;
     const upstream = await startEchoServer();
     // A fresh counter space: the limit is per route id, and the route is new for this run.

@@ -148,4 +148,35 @@ describe('redis engine faults', { timeout: 90_000 }, () => {
       await server.stop();
     }
   });
+
+  it('a hung Redis (SIGSTOPped): publishes answer 503 within the command timeout; resumed, it works again', async (t) => {
+    const server = await startRedisServer(t);
+    if (server === undefined) return;
+    const node = await redisNode(createRedisEngine({ url: server.url, namespace: 'hung:', commandTimeoutMs: 1000 }));
+    try {
+      const pub = (body: string) => request(`${node.internalUrl}/pub/hung`, { method: 'POST', body });
+      const first = await pub('first');
+      assert.equal(first.statusCode, 202);
+      await first.body.dump();
+
+      server.pause();
+      const started = Date.now();
+      const stuck = await pub('stuck');
+      const took = Date.now() - started;
+      assert.equal(stuck.statusCode, 503);
+      assert.equal(((await stuck.body.json()) as { code: string }).code, 'ENGINE_UNAVAILABLE');
+      assert.ok(took >= 900 && took < 3000, `answered after ${took} ms, bounded by the 1000 ms command timeout`);
+
+      server.resume();
+      await once(async () => {
+        const res = await pub('after');
+        await res.body.dump();
+        if (res.statusCode >= 300) throw new Error(`publish answered ${res.statusCode}`);
+      });
+    } finally {
+      server.resume();
+      await node.close();
+      await server.stop();
+    }
+  });
 });

@@ -4,7 +4,7 @@ import { after, describe, it, type TestContext } from 'node:test';
 import { BatchedStore } from '../../src/plugins/bundled/rate-limiting/batched-store.ts';
 import { RedisStore } from '../../src/plugins/bundled/rate-limiting/redis-store.ts';
 import { LocalStore, type CounterWindow, type RateLimitStore } from '../../src/plugins/bundled/rate-limiting/store.ts';
-import { requireRedis } from '../helpers/redis-rate-limit.ts';
+import { requireRedisConnection } from '../helpers/redis.ts';
 
 /**
  * The contract every rate-limiting store (policy) meets. `create` may skip (answer undefined)
@@ -77,7 +77,7 @@ const redisStores: RedisStore[] = [];
 after(() => Promise.all(redisStores.map((s) => s.close())));
 
 async function redisStore(t: TestContext): Promise<RedisStore | undefined> {
-  const target = await requireRedis(t);
+  const target = await requireRedisConnection(t);
   if (target === undefined) return undefined;
   const store = new RedisStore(target);
   redisStores.push(store);

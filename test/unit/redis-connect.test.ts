@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { resolveSettings } from '../../src/config/settings.ts';
 import { describeRedis, parseRedisUrl, redisClientOptions, RedisUrlError } from '../../src/redis/connect.ts';
+import { keySlot } from '../../src/redis/slot.ts';
 
 describe('redis URLs', () => {
   it('reads host, port, TLS, credentials and database', () => {
@@ -19,6 +20,29 @@ describe('redis URLs', () => {
     bad('redis://u:hunter2@cache/db1', /database must be a number, got "db1"/);
     bad('redis://cache:6379/0?timeout=1', /query strings and fragments are not supported/);
     assert.throws(() => parseRedisUrl('redis://u:hunter2@cache/x'), (e: unknown) => e instanceof Error && !e.message.includes('hunter2'));
+  });
+
+  it('reads a Redis Cluster URL: seed nodes, credentials and TLS for all, database 0 only', () => {
+    assert.deepEqual(parseRedisUrl('redis+cluster://127.0.0.1:7000,127.0.0.1:7001'), {
+      host: '127.0.0.1', port: 7000, tls: false, database: 0, cluster: [{ host: '127.0.0.1', port: 7000 }, { host: '127.0.0.1', port: 7001 }],
+    });
+    assert.deepEqual(parseRedisUrl('rediss+cluster://app:s%40cret@a:1,[::1]/0'), {
+      host: 'a', port: 1, tls: true, username: 'app', password: 's@cret', database: 0, cluster: [{ host: 'a', port: 1 }, { host: '::1', port: 6379 }],
+    });
+    assert.equal(describeRedis(parseRedisUrl('rediss+cluster://app:pw@a:1,b:2')), 'rediss+cluster://app@a:1,b:2');
+    const bad = (url: string, why: RegExp) => assert.throws(() => parseRedisUrl(url), (e: unknown) => e instanceof RedisUrlError && why.test(e.message) && !e.message.includes('hunter2'));
+    bad('redis+cluster://u:hunter2@a:1/2', /a Redis Cluster has only database 0/);
+    bad('redis+cluster://u:hunter2@a:1,b:x', /node "b:x": not a valid host:port/);
+    bad('redis+cluster://a:1,', /empty node address/);
+    bad('redis+cluster://', /no host/);
+    bad('redis+cluster://u:hunter2@a:1?x=1', /query strings and fragments are not supported/);
+  });
+
+  it('computes Redis Cluster key slots, hash tags included', () => {
+    assert.equal(keySlot('foo'), 12182);
+    assert.equal(keySlot('123456789'), 12739);
+    assert.equal(keySlot('{user1000}.following'), keySlot('user1000'));
+    assert.equal(keySlot('foo{}{bar}'), 8363, 'an empty tag hashes the whole key');
   });
 
   it('describes a target without its password', () => {
@@ -45,5 +69,7 @@ describe('redis settings', () => {
     assert.deepEqual([s.engine, s.redis_url, s.redis_namespace], ['redis', 'rediss://u:p@cache:6380/1', 'app1:']);
     assert.throws(() => settings({ SLUICE_REDIS_URL: 'redis://cache/abc' }), /SLUICE_REDIS_URL: invalid redis URL "redis:\/\/cache\/abc": database must be a number/);
     assert.throws(() => settings({ SLUICE_REDIS_NAMESPACE: 'has space' }), /SLUICE_REDIS_NAMESPACE: invalid redis_namespace "has space"/);
+    assert.throws(() => settings({ SLUICE_REDIS_NAMESPACE: 'app{1}:' }), /invalid redis_namespace "app\{1\}:" .*no braces/);
+    assert.equal(settings({ SLUICE_ENGINE: 'redis', SLUICE_REDIS_URL: 'redis+cluster://a:7000,b:7000' }).redis_url, 'redis+cluster://a:7000,b:7000');
   });
 });

@@ -1,40 +1,54 @@
 /**
- * The redis engine's two connections to one Redis: `cmd` runs the scripts, `sub` holds the
- * channel subscriptions. Both reconnect forever; while one is down, calls fail fast. It tells
- * the engine when `cmd` is (back) up (to renew the lease and re-assert counts) and when `sub`
- * is back after a loss (to replay the gap), and loads the scripts on every (re)connect.
+ * The redis engine's links to one standalone Redis: a `cmd` connection runs the scripts, a `sub`
+ * connection holds the channel subscriptions (PUBLISH/SUBSCRIBE). Both reconnect forever; while
+ * one is down, calls fail fast, and every call is bounded by the command timeout. It tells the
+ * engine when `cmd` is (back) up (to re-assert counts), when `sub` is lost and when it is back
+ * (to replay the gap).
  *
  * @example
- *   const conn = new EngineConnection(target, { onCommandReady, onSubscriberBack, onError });
+ *   const conn = new EngineConnection(target, { onCommandReady, onSubscriberLost, onSubscriberBack, onError, now }, options);
  *   await conn.ready; // both connections up once
  */
+import { RESP_TYPES } from 'redis';
 import { describeRedis, createRedisClient, type RedisClient, type RedisTarget } from '../../../redis/connect.ts';
+import { bounded, type CommandLink, type EngineLinks, type LinkEvents, type LinkOptions, type PayloadListener, type PubSubLink } from './link.ts';
 
-export interface ConnectionEvents {
-  /** `cmd` connected (first time or again). */
-  readonly onCommandReady: () => void;
-  /** `sub` was lost (first error of an outage): live events must wait for the catch-up from now on. */
-  readonly onSubscriberLost: () => void;
-  /** `sub` reconnected and resubscribed; `lostAt` = engine clock when it was lost. */
-  readonly onSubscriberBack: (lostAt: number) => void;
-  readonly onError: (error: Error, connection: 'command' | 'subscriber') => void;
-  readonly now: () => number;
+/** Bulk strings come back as Buffers (message data is binary). */
+export const BUFFERS = { [RESP_TYPES.BLOB_STRING]: Buffer } as const;
+
+/** Resolves true once `client` says ready (at once if it is), false after `timeoutMs`. */
+export function clientReady(client: { isReady: boolean; on(e: 'ready', l: () => void): unknown; off(e: 'ready', l: () => void): unknown }, timeoutMs: number): Promise<boolean> {
+  if (client.isReady) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      resolve(ok);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    timer.unref();
+    client.on('ready', onReady);
+  });
 }
 
-export class EngineConnection {
-  readonly cmd: RedisClient;
-  readonly sub: RedisClient;
-  /** Resolves once both connections were up once; never rejects (Redis may come later). */
+export class EngineConnection implements EngineLinks {
+  readonly cluster = false;
+  readonly cmd: CommandLink;
+  readonly sub: PubSubLink;
   readonly ready: Promise<void>;
   readonly description: string;
+  private readonly cmdClient: RedisClient;
+  private readonly subClient: RedisClient;
   private lostAt: number | undefined;
 
-  constructor(target: RedisTarget, events: ConnectionEvents, nodeId: string) {
+  constructor(target: RedisTarget, events: LinkEvents, options: LinkOptions) {
     this.description = describeRedis(target);
+    const timeout = options.commandTimeoutMs;
     let firstSub = true;
-    this.cmd = createRedisClient(target, { name: `sluice-${nodeId}`, onError: (e) => events.onError(e, 'command') });
-    this.sub = createRedisClient(target, {
-      name: `sluice-${nodeId}-sub`,
+    const cmd = (this.cmdClient = createRedisClient(target, { name: `sluice-${options.nodeId}`, onError: (e) => events.onError(e, 'command') }));
+    const sub = (this.subClient = createRedisClient(target, {
+      name: `sluice-${options.nodeId}-sub`,
       onError: (e) => {
         if (this.lostAt === undefined) {
           this.lostAt = events.now();
@@ -43,9 +57,26 @@ export class EngineConnection {
         }
         events.onError(e, 'subscriber');
       },
-    });
-    this.cmd.on('ready', () => events.onCommandReady());
-    this.sub.on('ready', () => {
+    }));
+    this.cmd = {
+      get isReady() {
+        return cmd.isReady;
+      },
+      // Bounded here: node-redis's own `timeout` option does not fire once a command was written.
+      send: <T>(_key: string | undefined, args: readonly (string | Buffer)[], buffers = false) =>
+        bounded(cmd.sendCommand<T>([...args], buffers ? { typeMapping: BUFFERS } : {}), timeout, String(args[0])),
+      replicated: () => Promise.resolve(),
+      scan: () => Promise.resolve([]),
+    };
+    this.sub = {
+      get isReady() {
+        return sub.isReady;
+      },
+      subscribe: (key: string, listener: PayloadListener) => bounded(sub.subscribe(key, listener, true), timeout, 'SUBSCRIBE'),
+      unsubscribe: (key: string, listener: PayloadListener) => sub.unsubscribe(key, listener, true),
+    };
+    cmd.on('ready', () => events.onCommandReady());
+    sub.on('ready', () => {
       if (firstSub) {
         firstSub = false;
         this.lostAt = undefined;
@@ -59,31 +90,18 @@ export class EngineConnection {
       if (client.isReady) resolve();
       else client.once('ready', () => resolve());
     });
-    this.ready = Promise.all([up(this.cmd), up(this.sub)]).then(() => undefined);
+    this.ready = Promise.all([up(cmd), up(sub)]).then(() => undefined);
     // connect() settles on the first ready; failures are retried by the reconnect strategy.
-    this.cmd.connect().catch((e: Error) => events.onError(e, 'command'));
-    this.sub.connect().catch((e: Error) => events.onError(e, 'subscriber'));
+    cmd.connect().catch((e: Error) => events.onError(e, 'command'));
+    sub.connect().catch((e: Error) => events.onError(e, 'subscriber'));
   }
 
-  /** Resolves true once `cmd` is up (at once if it is), false after `timeoutMs`. */
   commandReady(timeoutMs = 30_000): Promise<boolean> {
-    if (this.cmd.isReady) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = (ok: boolean) => {
-        clearTimeout(timer);
-        this.cmd.off('ready', onReady);
-        resolve(ok);
-      };
-      const onReady = () => done(true);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      timer.unref();
-      this.cmd.on('ready', onReady);
-    });
+    return clientReady(this.cmdClient, timeoutMs);
   }
 
-  /** Drops both connections at once (pending commands reject). */
   close(): void {
-    for (const client of [this.cmd, this.sub]) {
+    for (const client of [this.cmdClient, this.subClient]) {
       if (client.isOpen) client.destroy();
     }
   }

@@ -1,19 +1,19 @@
 /**
- * The node's live feeds: one Redis SUBSCRIBE per channel that has local listeners (refcounted:
+ * The node's live feeds: one Redis SUBSCRIBE (SSUBSCRIBE on a cluster) per channel that has local listeners (refcounted:
  * the first listener subscribes, the last one unsubscribes), fanned out in process. Each feed
- * remembers the last message id it passed on, so after the subscriber connection comes back
- * (node-redis resubscribes by itself) `recover()` reads the channel buffer and replays what was
+ * remembers the last message id it passed on, so after the pub/sub link comes back (node-redis
+ * resubscribes by itself; on a cluster the link moves subscriptions to the new master) `recover()` reads the channel buffer and replays what was
  * published while the connection was down — once, in order — before any newer live message.
  *
  * @example
- *   const feeds = new Feeds({ client: sub, notifyKey: (ch) => keys(ch).notify, catchUp, unavailable });
+ *   const feeds = new Feeds({ link: links.sub, notifyKey: (ch) => keys(ch).notify, catchUp, unavailable });
  *   const stop = await feeds.add('chat', (event) => …); // resolves once Redis confirmed SUBSCRIBE
  *   await stop();
  */
 import type { ChannelEvent, ChannelListener, Message, Unsubscribe } from '../../engine.ts';
 import { compareMessageIds, type MessageId } from '../../message-id.ts';
-import type { RedisClient } from '../../../redis/connect.ts';
 import { decodeNotification } from './codec.ts';
+import type { PubSubLink } from './link.ts';
 
 interface Feed {
   readonly channel: string;
@@ -31,8 +31,8 @@ interface Feed {
 }
 
 export interface FeedsOptions {
-  /** The dedicated pub/sub connection. */
-  readonly client: RedisClient;
+  /** The pub/sub side of the engine's links (one connection, or one per cluster master). */
+  readonly link: PubSubLink;
   readonly notifyKey: (channel: string) => string;
   /** The channel's buffered messages (oldest first) after `after`, or all of them. */
   readonly catchUp: (channel: string, after: MessageId | undefined) => Promise<readonly Message[]>;
@@ -61,10 +61,10 @@ export class Feeds {
 
   /** Adds a listener; resolves once the channel's Redis subscription is confirmed. */
   async add(channel: string, listener: ChannelListener): Promise<Unsubscribe> {
-    const { client } = this.options;
+    const { link } = this.options;
     let feed = this.feeds.get(channel);
     if (feed === undefined) {
-      if (!client.isReady) throw this.options.unavailable(new Error('the pub/sub connection is down'));
+      if (!link.isReady) throw this.options.unavailable(new Error('the pub/sub connection is down'));
       const created: Feed = {
         channel,
         key: this.options.notifyKey(channel),
@@ -76,7 +76,7 @@ export class Feeds {
         deletions: 0,
         waiters: new Set(),
       };
-      created.ready = client.subscribe(created.key, created.onPayload, true);
+      created.ready = link.subscribe(created.key, created.onPayload);
       this.feeds.set(channel, created);
       feed = created;
     }
@@ -199,7 +199,7 @@ export class Feeds {
 
   private until(channel: string, done: (feed: Feed) => boolean): Promise<void> {
     const feed = this.feeds.get(channel);
-    if (feed === undefined || !this.options.client.isReady || done(feed)) return Promise.resolve();
+    if (feed === undefined || !this.options.link.isReady || done(feed)) return Promise.resolve();
     return new Promise((resolve) => {
       const finish = () => {
         clearTimeout(timer);
@@ -221,6 +221,6 @@ export class Feeds {
     for (const check of [...feed.waiters]) check();
     // Not awaited: while Redis is down the UNSUBSCRIBE waits in node-redis's queue, and a
     // closing subscriber must not wait for Redis to come back.
-    this.options.client.unsubscribe(feed.key, feed.onPayload, true).catch(() => {});
+    this.options.link.unsubscribe(feed.key, feed.onPayload).catch(() => {});
   }
 }

@@ -1,23 +1,21 @@
 /**
- * The node's heartbeat: every `everyMs` it renews its lease (`<ns>node:<id>`, `leaseMs` long)
- * and re-asserts its subscriber counts (`presence.ts`), which also renews the expiry of the
- * channels it holds. After every (re)connect it loads the scripts and beats at once, so counts
- * lost with a restarted Redis are back right away.
+ * The node's heartbeat: every `everyMs` it re-asserts its subscriber count of every channel it
+ * holds (`presence.ts`, the `claim` script), which renews its lease on that channel's count (a
+ * node that stops beating stops being counted) and the channel's expiry. After every
+ * (re)connect it beats at once, so counts lost with a restarted or failed-over Redis are back
+ * right away.
  *
  * @example
- *   const beat = new Heartbeat({ client, nodeKey, leaseMs: 15000, everyMs: 5000, presence, claim, onError });
- *   await beat.first; // the lease exists
- *   beat.stop();
+ *   const beat = new Heartbeat({ ready: () => links.cmd.isReady, everyMs: 5000, presence, claim, onError });
+ *   await beat.first; // one beat went through
+ *   await beat.release(1000); // engine close: drop this node's counts
  */
 import type { ChannelStorage } from '../../engine.ts';
-import type { RedisClient } from '../../../redis/connect.ts';
 import type { Presence } from './presence.ts';
-import { loadScripts, runScript } from './scripts.ts';
 
 export interface HeartbeatOptions {
-  readonly client: RedisClient;
-  readonly nodeKey: string;
-  readonly leaseMs: number;
+  /** Whether commands can be sent now. */
+  readonly ready: () => boolean;
   readonly everyMs: number;
   readonly presence: Presence;
   /** Sends this node's count for one channel (the `claim` script). */
@@ -26,10 +24,9 @@ export interface HeartbeatOptions {
 }
 
 const NO_STORAGE: ChannelStorage = { bufferLength: 0, messageTimeout: 0, channelTimeout: 0 };
-const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
 export class Heartbeat {
-  /** Resolves after the first successful lease renewal. */
+  /** Resolves after the first beat with Redis up. */
   readonly first: Promise<void>;
   private beaten: (() => void) | undefined;
   private readonly timer: NodeJS.Timeout;
@@ -41,14 +38,9 @@ export class Heartbeat {
     this.timer.unref();
   }
 
-  /** The command connection is (back) up. */
-  async connected(): Promise<void> {
-    try {
-      await loadScripts(this.options.client);
-    } catch (e) {
-      this.options.onError(asError(e), 'loading scripts');
-    }
-    await this.beat();
+  /** Commands work (again): beat at once. */
+  connected(): Promise<void> {
+    return this.beat();
   }
 
   stop(): void {
@@ -56,27 +48,27 @@ export class Heartbeat {
     clearInterval(this.timer);
   }
 
-  /**
-   * Renews the lease and sends the claims in one tick, so each claim carries exactly the adds
-   * and removes sent before it.
-   */
+  /** Drops this node's counts (engine close), so it stops being counted at once; bounded by `ms`. */
+  async release(ms: number): Promise<void> {
+    if (!this.options.ready()) return;
+    const claims = this.options.presence.claims().map(({ channel, storage }) => this.options.claim(channel, 0, storage ?? NO_STORAGE).catch(() => 0));
+    await Promise.race([Promise.all(claims), new Promise((resolve) => setTimeout(resolve, ms).unref())]);
+  }
+
+  /** Sends the claims in one tick, so each claim carries exactly the adds and removes sent before it. */
   async beat(): Promise<void> {
-    const { client, presence } = this.options;
-    if (this.stopped || !client.isReady) return;
-    const lease = runScript(client, 'heartbeat', [this.options.nodeKey], [String(this.options.leaseMs)]);
-    const claims = presence.claims().map(async ({ channel, count, storage }) => {
+    const { presence } = this.options;
+    if (this.stopped || !this.options.ready()) return;
+    let failed: unknown;
+    await Promise.all(presence.claims().map(async ({ channel, count, storage }) => {
       try {
         await this.options.claim(channel, count, storage ?? NO_STORAGE);
-      } catch {
+      } catch (e) {
+        failed ??= e;
         presence.markDirty(channel);
       }
-    });
-    try {
-      await lease;
-      this.beaten?.();
-    } catch (e) {
-      if (!this.stopped) this.options.onError(asError(e), 'heartbeat');
-    }
-    await Promise.all(claims);
+    }));
+    if (failed === undefined) this.beaten?.();
+    else if (!this.stopped) this.options.onError(failed instanceof Error ? failed : new Error(String(failed)), 'heartbeat');
   }
 }

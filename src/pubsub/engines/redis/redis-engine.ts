@@ -1,11 +1,12 @@
 /**
  * The `redis` engine: many gateway nodes share channels, buffers and subscriber counts through
- * one Redis. Every operation is one atomic Lua script (`./lua/`); live delivery is a PUBLISH
- * per message on the channel's notify key, which a node SUBSCRIBEs to only while it has local
+ * one Redis or one Redis Cluster (`redis+cluster://`). Every operation is one atomic Lua script
+ * (`./lua/`) that touches one hash slot; live delivery is a PUBLISH (SPUBLISH on a cluster) per
+ * message on the channel's notify key, which a node subscribes to only while it has local
  * listeners (`feeds.ts`). Subscriber counts are per node and only count while the node's lease
- * lives (`presence.ts`). While Redis is unreachable every call rejects with
- * `ENGINE_UNAVAILABLE` (the publisher answers 503); open subscriptions stay and catch up when
- * Redis is back.
+ * on them lives (`presence.ts`). While Redis is unreachable, or does not answer within
+ * `commandTimeoutMs`, every call rejects with `ENGINE_UNAVAILABLE` (the publisher answers 503);
+ * open subscriptions stay and catch up when Redis is back.
  *
  * @example
  *   const engine = createRedisEngine({ url: 'redis://127.0.0.1:6379/0', namespace: 'sluice:' });
@@ -20,17 +21,19 @@ import type {
 } from '../../engine.ts';
 import { PubsubError } from '../../errors.ts';
 import { singleId } from '../../message-id.ts';
-import { parseRedisUrl, type RedisTarget } from '../../../redis/connect.ts';
+import { parseRedisUrl, type RedisTarget } from '../../../redis/url.ts';
+import { ClusterConnection } from './cluster-connection.ts';
 import { decodeEntry, infoOf } from './codec.ts';
 import { EngineConnection } from './connection.ts';
 import { Feeds } from './feeds.ts';
-import { channelKeys, channelPrefix, channelsSetKey, DEFAULT_NAMESPACE, nodeKeyPrefix, seqKey } from './keys.ts';
+import { channelKeys, clusterIndexPatterns, DEFAULT_NAMESPACE, indexKeys, publishedKeyOf, type ChannelKeys, type IndexKeys } from './keys.ts';
+import type { EngineLinks } from './link.ts';
 import { Presence } from './presence.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { list, num, runScript, type ScriptName, type ScriptReply } from './scripts.ts';
 
 export interface RedisEngineOptions extends EngineClock {
-  /** `redis[s]://[user:password@]host[:port][/db]`; or give `target`. */
+  /** `redis[s]://[user:password@]host[:port][/db]` or `redis[s]+cluster://host:port,…`; or give `target`. */
   readonly url?: string;
   readonly target?: RedisTarget;
   /** Prefix of every key (default `sluice:`); nodes sharing channels use the same one. */
@@ -41,6 +44,13 @@ export interface RedisEngineOptions extends EngineClock {
   readonly leaseMs?: number;
   /** How often the lease is renewed (default leaseMs / 3). */
   readonly heartbeatMs?: number;
+  /** Longest wait for any one Redis call before it fails as unavailable (default 3000 ms). */
+  readonly commandTimeoutMs?: number;
+  /**
+   * Cluster only: how long a publish waits for a replica of the channel's master to acknowledge
+   * the write before answering (default 1000 ms; 0 = do not wait). See `cluster-connection.ts`.
+   */
+  readonly replicaWaitMs?: number;
   /** Connection trouble and failed catch-ups, for the log. */
   readonly onError?: (error: Error, context: string) => void;
 }
@@ -51,6 +61,9 @@ export interface RedisEngine extends Engine {
   ready(): Promise<void>;
 }
 
+/** Channels per `stats` script call (each brings three keys). */
+const STATS_BATCH = 300;
+
 /** Redis refusals that mean "not now" rather than "bad call". */
 const TRANSIENT_REPLY = /^(NOAUTH|WRONGPASS|LOADING|MASTERDOWN|READONLY|BUSY|CLUSTERDOWN|TRYAGAIN|NOPERM)/;
 
@@ -59,7 +72,9 @@ class RedisEngineImpl implements RedisEngine {
   private readonly ns: string;
   private readonly now: (() => number) | undefined;
   private readonly leaseMs: number;
-  private readonly conn: EngineConnection;
+  private readonly conn: EngineLinks;
+  /** Strictly increasing over this node's publishes (the `seq` tie-break, see publish()). */
+  private seq = 0;
   private readonly feeds: Feeds;
   private readonly presence = new Presence();
   private readonly heartbeat: Heartbeat;
@@ -72,30 +87,31 @@ class RedisEngineImpl implements RedisEngine {
     this.now = options.now;
     this.leaseMs = options.leaseMs ?? 15_000;
     const clock = this.now ?? Date.now;
-    this.conn = new EngineConnection(target, {
+    const events = {
       now: clock,
       onCommandReady: () => void this.heartbeat.connected(),
       onSubscriberLost: () => this.feeds.holdLive(),
-      onSubscriberBack: (lostAt) => void this.feeds.recover(lostAt, () => this.conn.commandReady()),
-      onError: (e, which) => options.onError?.(e, `redis ${which} connection`),
-    }, this.nodeId);
+      onSubscriberBack: (lostAt: number) => void this.feeds.recover(lostAt, () => this.conn.commandReady()),
+      onError: (e: Error, which: string) => options.onError?.(e, `redis ${which} connection`),
+    };
+    const linkOptions = { nodeId: this.nodeId, commandTimeoutMs: options.commandTimeoutMs ?? 3000, replicaWaitMs: options.replicaWaitMs ?? 1000 };
+    this.conn = target.cluster !== undefined ? new ClusterConnection(target, events, linkOptions) : new EngineConnection(target, events, linkOptions);
     this.feeds = new Feeds({
-      client: this.conn.sub,
+      link: this.conn.sub,
       notifyKey: (ch) => channelKeys(this.ns, ch).notify,
       catchUp: async (ch, after) => (await this.fetch(ch, after === undefined ? { kind: 'oldest' } : { kind: 'after', id: after })).messages,
       unavailable: (e) => this.failure(e),
       onRecoverError: (ch, e) => options.onError?.(e instanceof Error ? e : new Error(String(e)), `catching up channel ${ch}`),
     });
     this.heartbeat = new Heartbeat({
-      client: this.conn.cmd,
-      nodeKey: nodeKeyPrefix(this.ns) + this.nodeId,
-      leaseMs: this.leaseMs,
+      ready: () => this.conn.cmd.isReady,
       everyMs: options.heartbeatMs ?? Math.max(10, Math.floor(this.leaseMs / 3)),
       presence: this.presence,
+      // Not through run(): close() releases the counts after the engine is marked closed.
       claim: (channel, count, s) => {
         const k = channelKeys(this.ns, channel);
-        return this.run('claim', [k.meta, k.buf, k.subs, channelsSetKey(this.ns)], channel, [
-          this.nodeId, String(count), String(s.bufferLength), String(s.messageTimeout), String(s.channelTimeout),
+        return this.call('claim', this.keysOf(k), [
+          channel, this.clockArg(), String(this.leaseMs), this.nodeId, String(count), String(s.bufferLength), String(s.messageTimeout), String(s.channelTimeout),
         ]);
       },
       onError: (e, context) => options.onError?.(e, context),
@@ -108,13 +124,24 @@ class RedisEngineImpl implements RedisEngine {
 
   async publish(channel: string, input: PublishInput, storage: ChannelStorage): Promise<PublishResult> {
     const k = channelKeys(this.ns, channel);
-    const r = list(await this.run('publish', [k.meta, k.buf, k.subs, channelsSetKey(this.ns), seqKey(this.ns)], channel, [
+    const ix = this.index(k);
+    // seq only breaks ties between channels' messages of the same millisecond (multiplexed
+    // replay): a counter of this node's publishes keeps it strictly increasing for one node
+    // without a key shared by every slot; same-millisecond publishes from two nodes have no
+    // true order anyway.
+    const seq = ++this.seq;
+    const r = list(await this.run('publish', [k.meta, k.buf, k.subs, ix.channels, ix.published, k.notify], channel, [
       input.data,
       input.contentType ?? '', input.contentType !== undefined ? '1' : '0',
       input.eventName ?? '', input.eventName !== undefined ? '1' : '0',
       String(storage.bufferLength), String(storage.messageTimeout), String(storage.channelTimeout),
-      k.notify,
+      String(seq), this.conn.cluster ? 'SPUBLISH' : 'PUBLISH',
     ]));
+    try {
+      await this.conn.cmd.replicated(k.meta);
+    } catch (e) {
+      throw this.failure(e);
+    }
     const id = singleId(num(r[0]), num(r[1]));
     const expiresAt = num(r[4]);
     const message: Message = {
@@ -136,7 +163,7 @@ class RedisEngineImpl implements RedisEngine {
     const args = cursor.kind === 'after'
       ? ['after', String(cursor.id.time), String(cursor.id.tags[0] ?? 0)]
       : cursor.kind === 'nth' ? ['nth', String(cursor.n)] : [cursor.kind];
-    const r = list(await this.run('fetch', [k.meta, k.buf, k.subs, channelsSetKey(this.ns)], channel, args));
+    const r = list(await this.run('fetch', this.keysOf(k), channel, args));
     if (num(r[0]) === 0) return { messages: [], exists: false };
     return { messages: r.slice(1).map((e) => decodeEntry(channel, e as Buffer)), exists: true };
   }
@@ -147,8 +174,7 @@ class RedisEngineImpl implements RedisEngine {
   }
 
   async info(channel: string): Promise<ChannelInfo | null> {
-    const k = channelKeys(this.ns, channel);
-    const r = await this.run('info', [k.meta, k.buf, k.subs, channelsSetKey(this.ns)], channel, []);
+    const r = await this.run('info', this.keysOf(channelKeys(this.ns, channel)), channel, []);
     return r === null ? null : infoOf(list(r));
   }
 
@@ -159,7 +185,7 @@ class RedisEngineImpl implements RedisEngine {
     this.presence.beginAdd(channel, s);
     let r: ScriptReply[];
     try {
-      r = list(await this.run('add-subscriber', [k.meta, k.buf, k.subs, channelsSetKey(this.ns)], channel, [
+      r = list(await this.run('add-subscriber', this.keysOf(k), channel, [
         this.nodeId, options.existingOnly === true ? '1' : '0', String(options.maxSubscribers ?? 0),
         String(s.bufferLength), String(s.messageTimeout), String(s.channelTimeout),
       ]));
@@ -178,7 +204,7 @@ class RedisEngineImpl implements RedisEngine {
     this.open();
     this.presence.beginRemove(channel);
     try {
-      const left = num(await this.run('remove-subscriber', [k.meta, k.buf, k.subs, channelsSetKey(this.ns)], channel, [this.nodeId]));
+      const left = num(await this.run('remove-subscriber', this.keysOf(k), channel, [this.nodeId]));
       this.presence.endRemove(channel, true);
       return left;
     } catch (e) {
@@ -190,21 +216,24 @@ class RedisEngineImpl implements RedisEngine {
   async delete(channel: string): Promise<ChannelInfo | null> {
     const k = channelKeys(this.ns, channel);
     const seen = this.feeds.deletions(channel);
-    const r = await this.run('delete', [k.meta, k.buf, k.subs, channelsSetKey(this.ns)], channel, [k.notify]);
+    const r = await this.run('delete', [...this.keysOf(k), k.notify], channel, [this.conn.cluster ? 'SPUBLISH' : 'PUBLISH']);
     if (r === null) return null;
     await this.feeds.deleted(channel, seen);
     return infoOf(list(r));
   }
 
   /**
-   * The channel set, filtered and sorted here, then each candidate's info (which also drops
-   * channels that have expired). Fine for an operator's listing; not for a hot path.
+   * Every index's members (one set; on a cluster one per slot in use, found on each master),
+   * filtered and sorted here, then each candidate's info (which also drops channels that have
+   * expired). Fine for an operator's listing; not for a hot path.
    */
   async channels(prefix: string, cursor: string | null, limit: number): Promise<ChannelPage> {
     this.open();
-    let members: string[];
+    const members: string[] = [];
     try {
-      members = await this.conn.cmd.sMembers(channelsSetKey(this.ns));
+      for (const key of await this.indexes()) {
+        members.push(...(await this.conn.cmd.send<string[]>(key, ['SMEMBERS', key])));
+      }
     } catch (e) {
       throw this.failure(e);
     }
@@ -222,10 +251,31 @@ class RedisEngineImpl implements RedisEngine {
     return { channels: page, next: more && last !== undefined ? last.id : null };
   }
 
+  /** Per index (see `channels`): its counter and its channels brought up to date, in batches. */
   async stats(): Promise<EngineStats> {
     this.open();
-    const r = list(await this.call('stats', [channelsSetKey(this.ns), seqKey(this.ns)], [this.clockArg(), nodeKeyPrefix(this.ns), channelPrefix(this.ns)]));
-    return { published: num(r[0]), stored: num(r[1]), channels: num(r[2]), subscribers: num(r[3]) };
+    const total = { published: 0, stored: 0, channels: 0, subscribers: 0 };
+    try {
+      for (const index of await this.indexes()) {
+        const published = publishedKeyOf(this.ns, index);
+        const names = await this.conn.cmd.send<string[]>(index, ['SMEMBERS', index]);
+        for (let at = 0; at === 0 || at < names.length; at += STATS_BATCH) {
+          const batch = names.slice(at, at + STATS_BATCH);
+          const keys = batch.flatMap((name) => {
+            const k = channelKeys(this.ns, name);
+            return [k.meta, k.buf, k.subs];
+          });
+          const r = list(await runScript(this.conn.cmd, 'stats', [index, published, ...keys], [this.clockArg(), ...batch]));
+          if (at === 0) total.published += num(r[0]);
+          total.stored += num(r[1]);
+          total.channels += num(r[2]);
+          total.subscribers += num(r[3]);
+        }
+      }
+    } catch (e) {
+      throw this.failure(e);
+    }
+    return total;
   }
 
   async close(): Promise<void> {
@@ -233,21 +283,31 @@ class RedisEngineImpl implements RedisEngine {
     this.closed = true;
     this.heartbeat.stop();
     this.feeds.clear();
+    // Stop being counted at once rather than when the leases lapse.
+    await this.heartbeat.release(1000);
     this.presence.clear();
-    // Stop being counted at once rather than when the lease lapses.
-    if (this.conn.cmd.isReady) {
-      await Promise.race([
-        this.conn.cmd.del(nodeKeyPrefix(this.ns) + this.nodeId).catch(() => 0),
-        new Promise((resolve) => setTimeout(resolve, 1000).unref()),
-      ]);
-    }
     this.conn.close();
   }
 
-  /** Runs a per-channel script: ARGV = channel, now, node key prefix, lease, ...rest. */
+  /** The channels index keys: the one set, or on a cluster each slot's set that exists. */
+  private async indexes(): Promise<string[]> {
+    if (!this.conn.cluster) return [indexKeys(this.ns, channelKeys(this.ns, ''), false).channels];
+    return this.conn.cmd.scan(clusterIndexPatterns(this.ns).channels);
+  }
+
+  private index(k: ChannelKeys): IndexKeys {
+    return indexKeys(this.ns, k, this.conn.cluster);
+  }
+
+  /** KEYS of the per-channel scripts: meta, buf, subs, channels index. */
+  private keysOf(k: ChannelKeys): string[] {
+    return [k.meta, k.buf, k.subs, this.index(k).channels];
+  }
+
+  /** Runs a per-channel script: ARGV = channel, now, lease, ...rest. */
   private run(name: ScriptName, keys: readonly string[], channel: string, rest: readonly (string | Buffer)[]): Promise<ScriptReply> {
     this.open();
-    return this.call(name, keys, [channel, this.clockArg(), nodeKeyPrefix(this.ns), String(this.leaseMs), ...rest]);
+    return this.call(name, keys, [channel, this.clockArg(), String(this.leaseMs), ...rest]);
   }
 
   private async call(name: ScriptName, keys: readonly string[], args: readonly (string | Buffer)[]): Promise<ScriptReply> {

@@ -1,18 +1,17 @@
 /**
  * The redis engine's Lua scripts (one file per operation in `./lua/`, each prefixed with
- * `common.lua`), run with EVALSHA; a Redis that does not know a script yet (fresh start, SCRIPT
- * FLUSH, failover) gets it with SCRIPT LOAD and the call is retried once.
+ * `common.lua`), run with EVALSHA on the node that owns the script's first key; a node that does
+ * not know a script yet (fresh start, SCRIPT FLUSH, a replica promoted by a failover) gets it
+ * with EVAL in the same call (EVAL also caches it there).
  *
  * @example
- *   const reply = await runScript(client, 'info', [meta, buf, subs, set], [channel, now, prefix, lease]);
+ *   const reply = await runScript(links.cmd, 'info', [meta, buf, subs, index], [channel, now, lease]);
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { RESP_TYPES } from 'redis';
-import type { RedisClient } from '../../../redis/connect.ts';
+import type { CommandLink } from './link.ts';
 
-export type ScriptName =
-  | 'publish' | 'fetch' | 'info' | 'add-subscriber' | 'remove-subscriber' | 'delete' | 'claim' | 'stats' | 'heartbeat';
+export type ScriptName = 'publish' | 'fetch' | 'info' | 'add-subscriber' | 'remove-subscriber' | 'delete' | 'claim' | 'stats';
 
 interface Script {
   readonly text: string;
@@ -26,8 +25,7 @@ const cache = new Map<ScriptName, Script>();
 function script(name: ScriptName): Script {
   let s = cache.get(name);
   if (s === undefined) {
-    // heartbeat needs none of the channel helpers.
-    const text = name === 'heartbeat' ? read('heartbeat.lua') : `${COMMON}\n${read(`${name}.lua`)}`;
+    const text = `${COMMON}\n${read(`${name}.lua`)}`;
     s = { text, sha: createHash('sha1').update(text).digest('hex') };
     cache.set(name, s);
   }
@@ -37,32 +35,21 @@ function script(name: ScriptName): Script {
 /** What a script returns: nested arrays of integers and (binary-safe) strings, or null. */
 export type ScriptReply = number | Buffer | null | ScriptReply[];
 
-/** Bulk strings come back as Buffers (message data is binary). */
-const BUFFERS = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } as const;
-
-/** Runs one script atomically on Redis. */
+/** Runs one script atomically on the node that owns `keys[0]`. */
 export async function runScript(
-  client: RedisClient,
+  link: CommandLink,
   name: ScriptName,
   keys: readonly string[],
   args: readonly (string | Buffer)[],
 ): Promise<ScriptReply> {
   const s = script(name);
-  const call = (sha: string) => client.sendCommand<ScriptReply>(['EVALSHA', sha, String(keys.length), ...keys, ...args], BUFFERS);
+  const tail = [String(keys.length), ...keys, ...args];
   try {
-    return await call(s.sha);
+    return await link.send<ScriptReply>(keys[0], ['EVALSHA', s.sha, ...tail], true);
   } catch (e) {
     if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
-    await client.sendCommand(['SCRIPT', 'LOAD', s.text]);
-    return call(s.sha);
+    return link.send<ScriptReply>(keys[0], ['EVAL', s.text, ...tail], true);
   }
-}
-
-const ALL: readonly ScriptName[] = ['publish', 'fetch', 'info', 'add-subscriber', 'remove-subscriber', 'delete', 'claim', 'stats', 'heartbeat'];
-
-/** SCRIPT LOADs every script (after a (re)connect), so EVALSHA rarely misses. */
-export async function loadScripts(client: RedisClient): Promise<void> {
-  await Promise.all(ALL.map((name) => client.sendCommand(['SCRIPT', 'LOAD', script(name).text])));
 }
 
 /** Reply helpers: scripts answer integers as numbers and strings as Buffers. */

@@ -2,10 +2,20 @@
 -- the same rules as the memory engine's ChannelBuffer (expiry from the head only, removal of an
 -- empty channel after channel_timeout), plus the subscriber counts of live nodes only.
 --
--- A channel `c` is { name, meta, buf, subs }: its meta hash (activity, requested, last_time,
--- last_tag, buffer_length, message_timeout, channel_timeout, hold), its buffer list of encoded
--- entries and its per-node subscriber counts. Buffer entry = header line + content type + event
--- name + data, header = "<time> <tag> <expires_at|0> <published_at> <seq> <ct_len|-1> <ev_len|-1>\n".
+-- Every key a script touches is declared in KEYS and hashes to the channel's slot (Redis
+-- Cluster): the channel's own keys share its `{channel}` hash tag, and the channels index and
+-- the published counter are per slot (one global key each on a standalone Redis).
+--
+-- A channel `c` is { name, meta, buf, subs, index }: its meta hash (activity, requested,
+-- last_time, last_tag, buffer_length, message_timeout, channel_timeout, hold), its buffer list of
+-- encoded entries, its per-node subscriber counts and the set that indexes it. Buffer entry =
+-- header line + content type + event name + data, header =
+-- "<time> <tag> <expires_at|0> <published_at> <seq> <ct_len|-1> <ev_len|-1>\n".
+--
+-- Subscriber counts: field `n:<node>` = that node's count, `x:<node>` = until when it counts
+-- (Redis's own clock, ms). A node's heartbeat pushes `x:` forward; a node that stops beating
+-- stops being counted once it passes. Redis's clock rather than the engine's: leases are real
+-- time even when tests drive the engine clock.
 
 local function clock(arg)
   if arg ~= nil and arg ~= '' then return tonumber(arg) end
@@ -13,25 +23,54 @@ local function clock(arg)
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+local function real_now() return clock('') end
+
 local function int(n) return string.format('%d', n) end
+
+local function channel(name)
+  return { name = name, meta = KEYS[1], buf = KEYS[2], subs = KEYS[3], index = KEYS[4] }
+end
 
 local function entry_head(e)
   local time, tag, exp = string.match(e, '^(%d+) (%d+) (%d+) ')
   return tonumber(time), tonumber(tag), tonumber(exp)
 end
 
--- Sum of the counts of nodes whose lease is alive; a dead node's count is dropped for good.
-local function live_subscribers(c, node_prefix)
+-- Sum of the counts of nodes whose lease is alive; a lapsed node's count is dropped for good.
+local function live_subscribers(c)
   local all = redis.call('HGETALL', c.subs)
-  local total = 0
+  local counts, until_ms = {}, {}
   for i = 1, #all, 2 do
-    if redis.call('EXISTS', node_prefix .. all[i]) == 1 then
-      total = total + tonumber(all[i + 1])
+    local kind, node = string.sub(all[i], 1, 2), string.sub(all[i], 3)
+    if kind == 'n:' then counts[node] = tonumber(all[i + 1])
+    elseif kind == 'x:' then until_ms[node] = tonumber(all[i + 1]) end
+  end
+  local rt = real_now()
+  local total = 0
+  for node, n in pairs(counts) do
+    local x = until_ms[node]
+    if x ~= nil and x > rt then
+      total = total + n
     else
-      redis.call('HDEL', c.subs, all[i])
+      redis.call('HDEL', c.subs, 'n:' .. node, 'x:' .. node)
     end
   end
+  for node, _ in pairs(until_ms) do
+    if counts[node] == nil then redis.call('HDEL', c.subs, 'x:' .. node) end
+  end
   return total
+end
+
+-- Sets (or, by = nil, adds to) this node's count and renews its lease on the channel.
+local function count_node(c, node, value, by, lease_ms)
+  if by ~= nil then
+    value = tonumber(redis.call('HGET', c.subs, 'n:' .. node) or '0') + by
+  end
+  if value > 0 then
+    redis.call('HSET', c.subs, 'n:' .. node, int(value), 'x:' .. node, int(real_now() + lease_ms))
+  else
+    redis.call('HDEL', c.subs, 'n:' .. node, 'x:' .. node)
+  end
 end
 
 local function expire(c, now)
@@ -46,30 +85,34 @@ local function expire(c, now)
   end
 end
 
-local function drop(c, channels_key)
+local function drop(c)
   redis.call('DEL', c.meta, c.buf, c.subs)
-  redis.call('SREM', channels_key, c.name)
+  redis.call('SREM', c.index, c.name)
 end
 
 -- The channel's live subscriber count after lazy expiry, or nil when it does not exist (any more).
-local function live(c, now, node_prefix, channels_key)
-  if redis.call('EXISTS', c.meta) == 0 then return nil end
+local function live(c, now)
+  if redis.call('EXISTS', c.meta) == 0 then
+    -- Its keys may have expired on their own: the index forgets it too.
+    redis.call('SREM', c.index, c.name)
+    return nil
+  end
   expire(c, now)
-  local subs = live_subscribers(c, node_prefix)
+  local subs = live_subscribers(c)
   if subs == 0 and redis.call('LLEN', c.buf) == 0 then
     local act = tonumber(redis.call('HGET', c.meta, 'activity') or '0')
     local ct = tonumber(redis.call('HGET', c.meta, 'channel_timeout') or '0')
     if now - act >= ct * 1000 then
-      drop(c, channels_key)
+      drop(c)
       return nil
     end
   end
   return subs
 end
 
-local function create(c, now, channels_key, bl, mt, ct)
+local function create(c, now, bl, mt, ct)
   redis.call('HSET', c.meta, 'activity', int(now), 'buffer_length', bl, 'message_timeout', mt, 'channel_timeout', ct)
-  redis.call('SADD', channels_key, c.name)
+  redis.call('SADD', c.index, c.name)
 end
 
 -- { messages, requested, subscribers, last_time (-1 = none), last_tag }
@@ -96,9 +139,4 @@ local function set_ttl(c, now, subs, lease_ms)
   redis.call('PEXPIRE', c.meta, ttl)
   redis.call('PEXPIRE', c.buf, ttl)
   redis.call('PEXPIRE', c.subs, ttl)
-end
-
-local function channel_at(prefix, name)
-  local base = prefix .. '{' .. name .. '}:'
-  return { name = name, meta = base .. 'm', buf = base .. 'b', subs = base .. 's' }
 end

@@ -1,8 +1,8 @@
 -- info: the channel info, or nil when the channel does not exist.
--- KEYS: meta, buf, subs, channels set
--- ARGV: channel, now, node key prefix, lease ms
-local c = { name = ARGV[1], meta = KEYS[1], buf = KEYS[2], subs = KEYS[3] }
+-- KEYS: meta, buf, subs, channels index
+-- ARGV: channel, now, lease ms
+local c = channel(ARGV[1])
 local now = clock(ARGV[2])
-local subs = live(c, now, ARGV[3], KEYS[4])
+local subs = live(c, now)
 if subs == nil then return nil end
 return info(c, now, subs)

@@ -1,12 +1,15 @@
--- stats: engine-wide counters over every channel (each brought up to date first).
--- KEYS: channels set, seq counter
--- ARGV: now, node key prefix, channel key prefix
+-- stats: engine-wide counters over one channels index (each channel brought up to date first).
+-- The engine calls it per index (one on a standalone Redis, one per slot in use on a cluster)
+-- and per batch of that index's channels, and adds the answers up.
+-- KEYS: channels index, published counter, then meta, buf, subs of each channel in ARGV
+-- ARGV: now, channel names...
 -- Returns { published, stored, channels, subscribers }
 local now = clock(ARGV[1])
 local stored, channels, subscribers = 0, 0, 0
-for _, name in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local c = channel_at(ARGV[3], name)
-  local subs = live(c, now, ARGV[2], KEYS[1])
+for i = 2, #ARGV do
+  local k = 3 + (i - 2) * 3
+  local c = { name = ARGV[i], meta = KEYS[k], buf = KEYS[k + 1], subs = KEYS[k + 2], index = KEYS[1] }
+  local subs = live(c, now)
   if subs ~= nil then
     channels = channels + 1
     subscribers = subscribers + subs
