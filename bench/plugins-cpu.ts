@@ -58,10 +58,15 @@ export async function run(): Promise<void> {
       targets.push({ name, url: `http://${sluice.proxy}`, pid: sluice.running.child.pid as number });
     }
     const script = wrkRotationScript(ROTATION);
-    for (const t of targets) measureRound(t.url, t.pid, script, 1); // warm-up: JIT, pools, caches
+    // Warm-up (JIT, pools, caches); its requests count towards what a profile covers.
+    const served = new Map<string, number>(targets.map((t) => [t.name, measureRound(t.url, t.pid, script, 1).requests]));
     const rounds = new Map<string, Round[]>(targets.map((t) => [t.name, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const t of targets) rounds.get(t.name)!.push(measureRound(t.url, t.pid, script, SECONDS));
+      for (const t of targets) {
+        const r = measureRound(t.url, t.pid, script, SECONDS);
+        rounds.get(t.name)!.push(r);
+        served.set(t.name, (served.get(t.name) ?? 0) + r.requests);
+      }
     }
     const perRequest = (r: Round) => r.cpuNs / 1000 / r.requests;
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
@@ -76,6 +81,10 @@ export async function run(): Promise<void> {
         return [name, median(us), Math.min(...us), Math.max(...us), rs.reduce((n, r) => n + r.requests, 0), rs.reduce((n, r) => n + r.errors, 0), median(ratios)];
       }),
     );
+    if (PROFILE_DIR) {
+      console.log(`\nProfiles in ${PROFILE_DIR}/<n>, with the requests each process served (warm-up included):`);
+      for (const [i, t] of targets.entries()) console.log(`${i}: ${served.get(t.name)} requests, ${t.name}`);
+    }
   } finally {
     for (const running of cleanups) await running.stop();
   }
