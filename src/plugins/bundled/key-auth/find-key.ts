@@ -22,12 +22,14 @@ export type FoundKey =
  */
 export function findKey(kong: Pdk, sources: KeySources): FoundKey | Promise<FoundKey> {
   const headers = sources.inHeader ? kong.request.getHeaders() : undefined;
-  const query = sources.inQuery ? kong.request.getQuery() : undefined;
+  // The query is parsed only when a name is not in the headers.
+  let query: Query | undefined;
   const names = sources.keyNames;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
-    const value = inHeaderOrQuery(name, headers, query);
-    if (value === undefined && sources.inBody) return findFromBody(kong, sources, headers, query, i);
+    let value = single(headers?.[name.toLowerCase()]);
+    if (value === undefined && sources.inQuery) value = single((query ??= kong.request.getQuery())[name]);
+    if (value === undefined && sources.inBody) return findFromBody(kong, sources, headers, sources.inQuery ? (query ?? kong.request.getQuery()) : undefined, i);
     const found = verdict(value, name, undefined);
     if (found) return found;
   }
