@@ -18,12 +18,12 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ROUTES = 100;
 const CONSUMERS = 100;
 
-interface Plugins {
+export interface Plugins {
   readonly keyAuth: boolean;
   readonly rateLimiting: boolean;
 }
 
-function sluiceConfig(upstreamUrl: string, plugins: Plugins): string {
+export function sluiceConfig(upstreamUrl: string, plugins: Plugins): string {
   const lines = ['_format_version: "3.0"', 'services:', '  - name: bench', `    url: ${upstreamUrl}`];
   if (plugins.keyAuth) lines.push('    plugins: [{ name: key-auth }]');
   lines.push('    routes:');
@@ -38,24 +38,26 @@ function sluiceConfig(upstreamUrl: string, plugins: Plugins): string {
 }
 
 /** Request i goes to route i mod 100 with the key of consumer (7·i) mod 100. */
-const ROTATION: Rotation = {
+export const ROTATION: Rotation = {
   count: ROUTES * CONSUMERS,
   at: (i) => ({ path: `/r${i % ROUTES}/item`, headers: { apikey: `key-${(i * 7) % CONSUMERS}` } }),
 };
+
+/** The Sluice configs measured, the no-plugin baseline first (`plugins-cpu` relies on that). */
+export const VARIANTS: readonly (readonly [string, Plugins])[] = [
+  ['sluice, 100 routes, no plugins', { keyAuth: false, rateLimiting: false }],
+  ['sluice, key-auth + rate-limiting', { keyAuth: true, rateLimiting: true }],
+  ['sluice, key-auth only', { keyAuth: true, rateLimiting: false }],
+  ['sluice, rate-limiting only (by IP)', { keyAuth: false, rateLimiting: true }],
+];
 
 export async function run(): Promise<void> {
   const upstream = await startBenchUpstream();
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
   const cleanups: Running[] = [upstream.running];
   try {
-    const variants: [string, Plugins][] = [
-      ['sluice, 100 routes, no plugins', { keyAuth: false, rateLimiting: false }],
-      ['sluice, key-auth + rate-limiting', { keyAuth: true, rateLimiting: true }],
-      ['sluice, key-auth only', { keyAuth: true, rateLimiting: false }],
-      ['sluice, rate-limiting only (by IP)', { keyAuth: false, rateLimiting: true }],
-    ];
     const targets: Target[] = [{ name: 'direct to upstream', url: upstreamUrl }];
-    for (const [name, plugins] of variants) {
+    for (const [name, plugins] of VARIANTS) {
       const sluice = await startSluice(sluiceConfig(upstreamUrl, plugins));
       cleanups.push(sluice.running);
       targets.push({ name, url: `http://${sluice.proxy}` });

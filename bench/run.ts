@@ -6,6 +6,7 @@ const BENCHES = {
   router: () => import('./router.ts'),
   proxy: () => import('./proxy.ts'),
   plugins: () => import('./plugins.ts'),
+  'plugins-cpu': () => import('./plugins-cpu.ts'),
   fanout: () => import('./fanout.ts'),
   cluster: () => import('./cluster.ts'),
 } as const satisfies Record<string, () => Promise<{ run(): Promise<void> }>>;

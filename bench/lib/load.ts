@@ -49,7 +49,7 @@ function wrkPercentile(text: string, label: string): number {
 }
 
 /** A wrk Lua script that cycles through the rotation's requests. */
-function wrkRotationScript(rotation: Rotation): string {
+export function wrkRotationScript(rotation: Rotation): string {
   const requests = Array.from({ length: rotation.count }, (_, i) => rotation.at(i));
   const lua = (text: string) => JSON.stringify(text);
   const table = requests.map((r) => `{${lua(r.path)}, {${Object.entries(r.headers).map(([k, v]) => `[${lua(k)}] = ${lua(v)}`).join(', ')}}}`);

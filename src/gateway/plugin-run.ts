@@ -39,30 +39,62 @@ export class PluginRun {
     private readonly logger: Logger,
   ) {}
 
-  async rewrite(): Promise<void> {
-    if (this.chain.rewrite.length === 0) return;
-    for (const plugin of this.chain.rewrite) {
-      if (!this.covers(plugin)) continue;
-      await this.call(plugin, 'rewrite');
-      if (this.ctx.exit) {
-        this.ctx.exitedBy = plugin.def.name;
-        return;
-      }
-    }
+  /** Global plugins' rewrite; undefined (nothing to await) when none is async. */
+  rewrite(): Promise<void> | undefined {
+    return this.chain.rewrite.length === 0 ? undefined : this.rewriteFrom(0);
   }
 
-  async access(): Promise<void> {
-    for (const slot of this.chain.slots) {
-      const plugin = slotConfig(slot, this.ctx.consumer?.id);
+  private rewriteFrom(start: number): Promise<void> | undefined {
+    const plugins = this.chain.rewrite;
+    for (let i = start; i < plugins.length; i++) {
+      const plugin = plugins[i]!;
+      if (!this.covers(plugin)) continue;
+      const pending = this.call(plugin, 'rewrite');
+      if (pending) return pending.then(() => (this.rewrote(plugin) ? undefined : this.rewriteFrom(i + 1)));
+      if (this.rewrote(plugin)) return undefined;
+    }
+    return undefined;
+  }
+
+  /** Whether `plugin` answered in rewrite (the rest of rewrite is skipped). */
+  private rewrote(plugin: ChainPlugin): boolean {
+    if (!this.ctx.exit) return false;
+    this.ctx.exitedBy = plugin.def.name;
+    return true;
+  }
+
+  /**
+   * Collects the plugins and runs their access handlers in order. Synchronous (undefined back)
+   * as long as every handler is: a chain of synchronous plugins costs no promise; the first
+   * handler that returns one continues the chain once it settles.
+   */
+  access(): Promise<void> | undefined {
+    return this.accessFrom(0);
+  }
+
+  private accessFrom(start: number): Promise<void> | undefined {
+    const slots = this.chain.slots;
+    for (let i = start; i < slots.length; i++) {
+      const plugin = slotConfig(slots[i]!, this.ctx.consumer?.id);
       if (!plugin || !this.covers(plugin)) continue;
       this.collected.push(plugin);
       if (this.ctx.exit) continue;
-      await this.call(plugin, 'access');
+      const pending = this.call(plugin, 'access');
+      if (pending) {
+        return pending.then(() => {
+          if (this.ctx.exit) this.ctx.exitedBy = plugin.def.name;
+          return this.accessFrom(i + 1);
+        });
+      }
       if (this.ctx.exit) this.ctx.exitedBy = plugin.def.name;
     }
     this.collected.sort(byPriority);
-    this.hasHeaderFilter = this.collected.some((p) => p.def.handler.header_filter !== undefined);
-    this.hasBodyFilter = this.collected.some((p) => p.def.handler.body_filter !== undefined);
+    for (const plugin of this.collected) {
+      const handler = plugin.def.handler;
+      if (handler.header_filter !== undefined) this.hasHeaderFilter = true;
+      if (handler.body_filter !== undefined) this.hasBodyFilter = true;
+    }
+    return undefined;
   }
 
   /**
@@ -74,13 +106,17 @@ export class PluginRun {
       const plugin = slotConfig(slot, this.ctx.consumer?.id);
       const recheck = plugin?.def.handler.recheck;
       if (!plugin || recheck === undefined || !this.covers(plugin)) continue;
-      await this.call(plugin, 'access', recheck === true ? undefined : (recheck as unknown as PhaseFn));
+      const pending = this.call(plugin, 'access', recheck === true ? undefined : (recheck as unknown as PhaseFn));
+      if (pending) await pending;
       if (this.ctx.exit) return;
     }
   }
 
   async headerFilter(): Promise<void> {
-    for (const plugin of this.collected) await this.call(plugin, 'header_filter');
+    for (const plugin of this.collected) {
+      const pending = this.call(plugin, 'header_filter');
+      if (pending) await pending;
+    }
   }
 
   /** Runs a body chunk through every body_filter in turn. */
@@ -98,11 +134,16 @@ export class PluginRun {
     return chunk;
   }
 
-  /** After the response: errors are logged, never sent anywhere. */
-  async log(): Promise<void> {
+  /** After the response: errors are logged, never sent anywhere. Undefined when no plugin has a log phase. */
+  log(): Promise<void> | undefined {
+    return this.collected.some((p) => p.def.handler.log !== undefined) ? this.runLog() : undefined;
+  }
+
+  private async runLog(): Promise<void> {
     for (const plugin of this.collected) {
       try {
-        await this.call(plugin, 'log');
+        const pending = this.call(plugin, 'log');
+        if (pending) await pending;
       } catch (error) {
         this.logger.error({ err: error, plugin: plugin.def.name, request_id: this.ctx.id, code: 'PLUGIN_LOG_FAILED' }, 'plugin log phase failed');
       }
@@ -118,18 +159,29 @@ export class PluginRun {
     this.pdk.plugin = plugin.def.name;
   }
 
-  private async call(plugin: ChainPlugin, phase: Exclude<PluginPhase, 'body_filter'>, instead?: PhaseFn): Promise<void> {
+  /**
+   * Runs one handler. Most are synchronous: then so is this (undefined back, nothing to await),
+   * which saves a promise and a tick per plugin and phase; a handler's promise comes back
+   * with its failure mapped the same way as a throw.
+   */
+  private call(plugin: ChainPlugin, phase: Exclude<PluginPhase, 'body_filter'>, instead?: PhaseFn): Promise<void> | undefined {
     const fn = instead ?? (plugin.def.handler[phase] as PhaseFn | undefined);
-    if (!fn) return;
+    if (!fn) return undefined;
     this.enter(plugin, phase);
+    let result: void | Promise<void>;
     try {
-      // Most handlers are synchronous: awaiting only real promises saves a tick per plugin.
-      const result = fn(this.pdk, plugin.conf);
-      if (result instanceof Promise) await result;
+      result = fn(this.pdk, plugin.conf);
     } catch (error) {
-      // Gateway errors raised by the PDK (a body over the limit) keep their own answer.
-      if (error instanceof GatewayError) throw error;
-      throw new PluginFailure(plugin.def.name, phase, error);
+      throw failure(plugin, phase, error);
     }
+    if (!(result instanceof Promise)) return undefined;
+    return result.catch((error: unknown) => {
+      throw failure(plugin, phase, error);
+    });
   }
+}
+
+/** Gateway errors raised by the PDK (a body over the limit) keep their own answer. */
+function failure(plugin: ChainPlugin, phase: PluginPhase, error: unknown): unknown {
+  return error instanceof GatewayError ? error : new PluginFailure(plugin.def.name, phase, error);
 }

@@ -4,7 +4,7 @@ import { plugin } from '../../src/plugins/bundled/key-auth/index.ts';
 import type { Compiled } from '../../src/plugins/bundled/key-auth/handler.ts';
 import { keyAuthClock } from '../../src/plugins/bundled/key-auth/key-index.ts';
 import { withoutQueryArg } from '../../src/plugins/bundled/key-auth/find-key.ts';
-import { compileWith, consumerNamed, loadSnapshot, runAccess } from './plugin-key-auth-fake-pdk.ts';
+import { compileWith, consumerNamed, fakePdk, loadSnapshot, runAccess } from './plugin-key-auth-fake-pdk.ts';
 
 const snapshot = loadSnapshot(`
 _format_version: "3.0"
@@ -78,6 +78,30 @@ describe('key-auth access', () => {
     const notEnabled = await runAccess(plugin, compile(), snapshot, { body: { apikey: 'alice-key' } });
     assert.equal(notEnabled.bodyReads, 0);
     assert.equal(notEnabled.exit?.message, 'No API key found in request');
+  });
+
+  test('synchronous unless the body is needed: a header key costs no promise, a body key (or a later name) waits for the body', async () => {
+    const access = plugin.handler.access as (kong: unknown, conf: Compiled) => void | Promise<void>;
+    const header = fakePdk(snapshot, { headers: { apikey: 'alice-key' } });
+    assert.equal(access(header.pdk, compile({ key_in_body: true })), undefined);
+    assert.equal(header.outcome.authenticated?.consumer?.username, 'alice');
+    const unknown = fakePdk(snapshot, { headers: { apikey: 'nope' } });
+    assert.equal(access(unknown.pdk, compile()), undefined);
+    assert.equal(unknown.outcome.exit?.status, 401);
+    // The first name is nowhere but in the body: the body is read, and the second name's header is still seen after it.
+    const later = fakePdk(snapshot, { headers: { second: 'bob-key' }, body: { other: 1 } });
+    const pending = access(later.pdk, compile({ key_in_body: true, key_names: ['first', 'second'] }));
+    assert.ok(pending instanceof Promise);
+    await pending;
+    assert.equal(later.outcome.bodyReads, 1);
+    assert.equal(later.outcome.authenticated?.consumer?.username, 'bob');
+    // hide_credentials with key_in_body scrubs the body too when the key came in a header.
+    const hidden = fakePdk(snapshot, { headers: { apikey: 'alice-key', 'content-type': 'application/json' }, body: { apikey: 'alice-key', keep: 1 } });
+    const scrub = access(hidden.pdk, compile({ key_in_body: true, hide_credentials: true }));
+    assert.ok(scrub instanceof Promise);
+    await scrub;
+    assert.equal(hidden.outcome.authenticated?.consumer?.username, 'alice');
+    assert.deepEqual(hidden.outcome.body, { value: { keep: 1 }, contentType: 'application/json' });
   });
 
   test('the first key name carrying a value wins', async () => {

@@ -14,13 +14,19 @@ export interface AuthFailure {
  * anonymous consumer instead ("logical OR": any one plugin suffices; a later acl or
  * request-termination on the anonymous consumer decides what it may do).
  */
-export async function runAuthFlow(
+export function runAuthFlow(
   kong: Pdk,
   anonymous: string | null | undefined,
   authenticate: () => AuthFailure | undefined | Promise<AuthFailure | undefined>,
-): Promise<void> {
+): void | Promise<void> {
   if (anonymous && kong.client.getCredential()) return;
-  const failure = await authenticate();
+  // Synchronous when `authenticate` is: an auth plugin that needs no body costs no promise.
+  const failure = authenticate();
+  if (failure instanceof Promise) return failure.then((late) => settle(kong, anonymous, late));
+  settle(kong, anonymous, failure);
+}
+
+function settle(kong: Pdk, anonymous: string | null | undefined, failure: AuthFailure | undefined): void {
   if (!failure) return;
   if (anonymous) authenticateAnonymous(kong, anonymous);
   else kong.response.error(failure.status, failure.message, failure.headers);

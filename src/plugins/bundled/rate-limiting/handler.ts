@@ -22,6 +22,8 @@ export const localStore = new LocalStore();
 interface Limit {
   readonly period: Period;
   readonly limit: number;
+  /** `String(limit)`, made once. */
+  readonly limitText: string;
   readonly limitHeader: string;
   readonly remainingHeader: string;
   /** The counter window at `now` (cached while `now` stays in it). */
@@ -65,7 +67,7 @@ export function compile(config: Config, env?: CompileEnv): Compiled {
     const limit = config[period];
     if (typeof limit !== 'number') continue;
     const name = PERIOD_HEADER_NAMES[period];
-    limits.push({ period, limit, limitHeader: `X-RateLimit-Limit-${name}`, remainingHeader: `X-RateLimit-Remaining-${name}`, windowAt: windowCache(period, sliding) });
+    limits.push({ period, limit, limitText: String(limit), limitHeader: `X-RateLimit-Limit-${name}`, remainingHeader: `X-RateLimit-Remaining-${name}`, windowAt: windowCache(period, sliding) });
   }
   return {
     limits,
@@ -147,7 +149,9 @@ function decide(kong: Pdk, conf: Compiled, counts: readonly WindowCount[], windo
     if (exceeded) kong.response.error(conf.errorCode, conf.errorMessage);
     return exceeded;
   }
-  const headers: Record<string, string> = {};
+  // A passing request's headers go straight onto the response; a refused one's into the error answer.
+  const headers: Record<string, string> | undefined = exceeded ? {} : undefined;
+  const set = (name: string, value: string) => (headers ? (headers[name] = value) : kong.response.setHeader(name, value));
   let best = -1;
   let bestRemaining = Infinity;
   for (let i = 0; i < counts.length; i++) {
@@ -155,22 +159,19 @@ function decide(kong: Pdk, conf: Compiled, counts: readonly WindowCount[], windo
     const over = usage[i]! > limit.limit;
     const counted = exceeded && !over ? usage[i]! - 1 : usage[i]!;
     const remaining = over ? 0 : Math.max(0, Math.floor(limit.limit - counted));
-    headers[limit.limitHeader] = String(limit.limit);
-    headers[limit.remainingHeader] = String(remaining);
+    set(limit.limitHeader, limit.limitText);
+    set(limit.remainingHeader, String(remaining));
     if (remaining <= bestRemaining) {
       best = i;
       bestRemaining = remaining;
     }
   }
   const reset = String(Math.max(1, Math.ceil((windows[best]!.end - now) / 1000)));
-  headers['RateLimit-Limit'] = String(conf.limits[best]!.limit);
-  headers['RateLimit-Remaining'] = String(bestRemaining);
-  headers['RateLimit-Reset'] = reset;
-  if (exceeded) {
-    headers['Retry-After'] = reset;
-    kong.response.error(conf.errorCode, conf.errorMessage, headers);
-    return true;
-  }
-  for (const name in headers) kong.response.setHeader(name, headers[name]!);
-  return false;
+  set('RateLimit-Limit', conf.limits[best]!.limitText);
+  set('RateLimit-Remaining', String(bestRemaining));
+  set('RateLimit-Reset', reset);
+  if (!headers) return false;
+  headers['Retry-After'] = reset;
+  kong.response.error(conf.errorCode, conf.errorMessage, headers);
+  return true;
 }
