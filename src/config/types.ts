@@ -109,6 +109,10 @@ export interface ActiveHealthcheck {
   readonly timeout: number;
   readonly concurrency: number;
   readonly http_path: string;
+  /** `https` probes: SNI to send (default: the target's host name). */
+  readonly https_sni?: string;
+  /** `https` probes: verify the target's certificate (Kong's default true). */
+  readonly https_verify_certificate?: boolean;
   readonly healthy: { readonly interval: number; readonly http_statuses: readonly number[]; readonly successes: number };
   readonly unhealthy: {
     readonly interval: number;
