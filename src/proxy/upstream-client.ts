@@ -45,7 +45,9 @@ export interface UpgradeClient {
  * upstream's `X-Accel-Redirect`, in which case nothing was written and the client socket is the
  * caller's again.
  */
-export type UpgradeResult = { readonly status: number; readonly redirect?: undefined } | { readonly status: number; readonly redirect: string };
+export type UpgradeResult =
+  | { readonly status: number; readonly redirect?: undefined; /** Why the upgrade failed, when the gateway answered it. */ readonly error?: GatewayError }
+  | { readonly status: number; readonly redirect: string; readonly error?: undefined };
 
 export interface UpstreamClient {
   /**
@@ -170,7 +172,7 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
     if (outcome === undefined) {
       const error = toGatewayError(lastError ?? new Error('upgrade failed'));
       writeUpgradeError(client.socket, error, client.requestId);
-      return { status: error.status };
+      return { status: error.status, error };
     }
     const status = outcome.response.statusCode ?? 502;
     const redirect = outcome.kind === 'response' ? outcome.response.headers['x-accel-redirect'] : undefined;
