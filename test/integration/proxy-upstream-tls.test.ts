@@ -167,6 +167,23 @@ ${service('ok', 'backend.test', p, `    tls_verify: true\n${ca}`)}${service('ip'
     assert.match(String(failureLine(logs.lines, body.request_id).detail), /CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|certificate/i);
   });
 
+  it('renders the TLS fields on the Admin API and lists /ca_certificates', async () => {
+    const admin = async (path: string): Promise<Record<string, unknown>> => (await (await request(`${gw.adminUrl}${path}`)).body.json()) as Record<string, unknown>;
+    const mtlsService = await admin('/services/mtls');
+    assert.deepEqual(mtlsService.client_certificate, { id: CLIENT_CERT_ID });
+    assert.deepEqual(mtlsService.ca_certificates, [CA_ID]);
+    assert.equal(mtlsService.tls_verify, null);
+    const depth = await admin('/services/depth');
+    assert.equal(depth.tls_verify_depth, 0);
+    assert.equal((await admin('/services/ok')).tls_verify, true);
+    assert.equal((await admin('/services/mtls/client_certificate')).id, CLIENT_CERT_ID);
+    const list = (await admin('/ca_certificates')).data as Record<string, unknown>[];
+    assert.deepEqual(list.map((c) => c.id).sort(), [CA_ID, OTHER_CA_ID].sort());
+    const one = await admin(`/ca_certificates/${CA_ID}`);
+    assert.equal(one.cert, pki.ca.cert);
+    assert.match(String(one.cert_digest), /^[0-9a-f]{64}$/);
+  });
+
   it('honours tls_verify_depth 0 for a certificate signed directly by the trusted CA', async () => {
     const res = await get(gw, '/depth');
     assert.equal(res.status, 200, res.body);

@@ -8,7 +8,11 @@
  * up.handshakes[0]?.servername; // 'backend.test'
  * ```
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type ServerOptions } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -98,4 +102,27 @@ certificates:
     cert: ${pemScalar(client.cert)}
     key: ${pemScalar(client.key)}
 `;
+}
+
+/**
+ * A server certificate for `name` issued by an intermediate CA that `ca` signed, with the chain
+ * the server sends (leaf + intermediate): for `tls_verify_depth` (one intermediate).
+ */
+export function chainedServerCert(ca: Pem, name: string): Pem {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-chain-'));
+  try {
+    const openssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    writeFileSync(join(dir, 'ca.crt'), ca.cert);
+    writeFileSync(join(dir, 'ca.key'), ca.key);
+    writeFileSync(join(dir, 'int.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
+    writeFileSync(join(dir, 'leaf.ext'), `basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:${name}\n`);
+    openssl('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'int.key', '-subj', '/CN=Sluice Test Intermediate', '-out', 'int.csr');
+    openssl('x509', '-req', '-in', 'int.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', '7001', '-days', '30', '-extfile', 'int.ext', '-out', 'int.crt');
+    openssl('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-subj', `/CN=${name}`, '-out', 'leaf.csr');
+    openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'int.crt', '-CAkey', 'int.key', '-set_serial', '7002', '-days', '30', '-extfile', 'leaf.ext', '-out', 'leaf.crt');
+    const read = (file: string): string => readFileSync(join(dir, file), 'utf8');
+    return { cert: read('leaf.crt') + read('int.crt'), key: read('leaf.key') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
