@@ -117,7 +117,7 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
         return await attempt(registry.poolFor(svc, choice.host, choice.port, choice.address), request, sink, svc, choice, up, signal);
       } catch (error) {
         lastError = error;
-        if (signal?.aborted || !(error instanceof GatewayError)) throw error;
+        if (signal?.aborted || !(error instanceof GatewayError) || error.code === 'SHUTTING_DOWN') throw error;
         // One host presents the same certificate every time: only another target can do better.
         if (up === undefined && error.code === 'UPSTREAM_TLS_VERIFY_FAILED') throw error;
         if (choice.peer !== undefined) (tried ??= new Set()).add(choice.peer);

@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import type { Service, Snapshot, Upstream } from '../config/types.ts';
+import { GatewayError } from '../gateway/errors.ts';
 import { createBalancer, parseTarget, type Balancer } from './balancer.ts';
 import { createHealthChecker, type HealthChecker } from './health.ts';
 import type { UpstreamClientOptions } from './upstream-client.ts';
@@ -38,6 +39,7 @@ export class UpstreamRegistry {
   private readonly services = new WeakMap<Service, ServiceEntry>();
   private readonly upstreamsByObject = new WeakMap<Upstream, UpstreamEntry>();
   private readonly upstreamsById = new Map<string, UpstreamEntry>();
+  private closed = false;
 
   constructor(private readonly options: UpstreamClientOptions) {
     this.keepAliveTimeout = options.keepAliveTimeoutMs ?? 60_000;
@@ -64,7 +66,9 @@ export class UpstreamRegistry {
 
   poolFor(entry: ServiceEntry, host: string, port: number, address: string): Pool {
     let pool = entry.pools.get(address);
-    // A pool retired by a reload (see retain) may still be named by a request of the old config.
+    // A pool retired by a reload (see retain) may still be named by a request of the old config;
+    // after close() a request still retrying gets no new connection.
+    if (this.closed) throw new GatewayError('SHUTTING_DOWN');
     if (pool !== undefined && !pool.closed && !pool.destroyed) return pool;
     const origin = `${entry.tls ? 'https' : 'http'}://${originHost(host)}:${port}`;
     const key = `${origin}|${entry.poolProfile}`;
@@ -145,6 +149,7 @@ export class UpstreamRegistry {
 
   /** Stops probes and destroys pooled connections. */
   async close(): Promise<void> {
+    this.closed = true;
     for (const entry of this.upstreamsById.values()) entry.health.close();
     this.upstreamsById.clear();
     const all = [...this.pools.values()];
