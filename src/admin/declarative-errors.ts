@@ -25,6 +25,7 @@ const ENTITY_TYPES: Readonly<Record<string, string>> = {
   targets: 'target',
   certificates: 'certificate',
   snis: 'sni',
+  ca_certificates: 'ca_certificate',
   keyauth_credentials: 'keyauth_credential',
   jwt_secrets: 'jwt_secret',
   basicauth_credentials: 'basicauth_credential',

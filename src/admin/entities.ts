@@ -1,6 +1,7 @@
 import type { Snapshot } from '../config/types.ts';
 import { isUuid } from '../config/ids.ts';
 import {
+  renderCaCertificate,
   renderCertificate,
   renderConsumer,
   renderCredential,
@@ -49,7 +50,7 @@ const kind = (path: string, dao: string, singular: string, keys: string[], forei
 const toConsumer = { consumer: 'consumers' };
 
 export const ENTITY_KINDS: readonly EntityKind[] = [
-  kind('services', 'services', 'service', ['name'], {}, (s, at) => [...s.services.values()].map((e) => renderService(e, at))),
+  kind('services', 'services', 'service', ['name'], { client_certificate: 'certificates' }, (s, at) => [...s.services.values()].map((e) => renderService(e, at))),
   kind('routes', 'routes', 'route', ['name'], { service: 'services' }, (s, at) => s.routes.map((e) => renderRoute(e, at))),
   kind('consumers', 'consumers', 'consumer', ['username'], {}, (s, at) => [...s.consumers.values()].map((e) => renderConsumer(e, at))),
   kind('plugins', 'plugins', 'plugin', ['instance_name'], { route: 'routes', service: 'services', consumer: 'consumers' }, (s, at) =>
@@ -59,9 +60,7 @@ export const ENTITY_KINDS: readonly EntityKind[] = [
     [...s.upstreams.values()].flatMap((u) => u.targets.map((t) => renderTarget(t, at)))),
   kind('certificates', 'certificates', 'certificate', [], {}, (s, at) => [...s.certificates.values()].map((e) => renderCertificate(e, at))),
   kind('snis', 'snis', 'sni', ['name'], { certificate: 'certificates' }, (s, at) => s.snis.map((e) => renderSni(e, at))),
-  // Declarative configs cannot hold CA certificates yet; the collection exists (empty) as it
-  // does in Kong, so clients that list every core entity do not trip over a 404.
-  kind('ca_certificates', 'ca_certificates', 'ca_certificate', [], {}, () => []),
+  kind('ca_certificates', 'ca_certificates', 'ca_certificate', [], {}, (s, at) => [...s.ca_certificates.values()].map((e) => renderCaCertificate(e, at))),
   kind('key-auths', 'keyauth_credentials', 'keyauth_credential', ['key'], toConsumer, credentials('keyauth_credentials')),
   kind('jwts', 'jwt_secrets', 'jwt_secret', ['key'], toConsumer, credentials('jwt_secrets')),
   kind('basic-auths', 'basicauth_credentials', 'basicauth_credential', ['username'], toConsumer, credentials('basicauth_credentials')),

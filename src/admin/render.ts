@@ -1,4 +1,4 @@
-import type { Certificate, Consumer, Credential, PluginInstance, Route, Service, Sni, Target, Upstream } from '../config/types.ts';
+import type { CaCertificate, Certificate, Consumer, Credential, PluginInstance, Route, Service, Sni, Target, Upstream } from '../config/types.ts';
 
 /**
  * Snapshot entities in the JSON shape Kong's Admin API gives them: every schema field present
@@ -39,10 +39,10 @@ export function renderService(s: Service, at: LoadTime): KongEntity {
     write_timeout: s.write_timeout,
     read_timeout: s.read_timeout,
     tags: tagsOf(s.tags),
-    client_certificate: null,
+    client_certificate: ref(s.client_certificate),
     tls_verify: orNull(s.tls_verify),
-    tls_verify_depth: null,
-    ca_certificates: null,
+    tls_verify_depth: orNull(s.tls_verify_depth),
+    ca_certificates: s.ca_certificates !== undefined && s.ca_certificates.length > 0 ? s.ca_certificates : null,
     enabled: s.enabled,
   };
 }
@@ -136,6 +136,10 @@ export function renderCertificate(c: Certificate, at: LoadTime): KongEntity {
     tags: tagsOf(c.tags),
     snis: c.snis,
   };
+}
+
+export function renderCaCertificate(c: CaCertificate, at: LoadTime): KongEntity {
+  return { id: c.id, ...stamps(at), cert: c.cert, cert_digest: c.cert_digest, tags: tagsOf(c.tags) };
 }
 
 export function renderSni(s: Sni, at: LoadTime): KongEntity {

@@ -29,6 +29,7 @@ export const ENTITY_SCHEMAS: Readonly<Record<string, TSchema>> = {
   targets: S.TargetSchema,
   certificates: S.CertificateSchema,
   snis: S.SniSchema,
+  ca_certificates: S.CaCertificateSchema,
   keyauth_credentials: S.KeyAuthCredentialSchema,
   jwt_secrets: S.JwtSecretSchema,
   basicauth_credentials: S.BasicAuthCredentialSchema,

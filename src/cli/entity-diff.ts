@@ -70,6 +70,7 @@ function entities(s: Snapshot): Map<string, Keyed[]> {
   out.set('targets', [...s.upstreams.values()].flatMap((u) => u.targets.map((t) => keyed(t as unknown as Row, `${t.target}@${u.name}`))));
   out.set('certificates', [...s.certificates.values()].map((c) => keyed(c as unknown as Row, c.snis.length > 0 ? c.snis.join(',') : undefined)));
   out.set('snis', s.snis.map((e) => keyed(e as unknown as Row, e.name)));
+  out.set('ca_certificates', [...s.ca_certificates.values()].map((c) => keyed(c as unknown as Row, undefined)));
   for (const [type, rows] of s.credentials) {
     // Credential ids derive from their key (a secret): show whose they are, match by id.
     out.set(type, rows.map((c) => ({ key: c.id, name: `${name('consumer', c.consumer)}'s (id ${c.id.slice(0, 8)})`, row: strip(c) })));

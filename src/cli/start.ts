@@ -72,6 +72,7 @@ export async function runStart(settings: NodeSettings, io: StartIo, injected?: L
       clientMaxBodySize: settings.client_max_body_size,
       adminMaxBodySize: settings.admin_max_body_size,
       drainTimeoutMs: settings.drain_timeout * 1000,
+      upstreamTlsVerify: settings.upstream_tls_verify,
       logger,
       metrics: settings.metrics,
       metricsPerConsumer: settings.metrics_per_consumer,

@@ -2,6 +2,7 @@ import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import type { ErrorSink } from './errors.ts';
+import { CaCertificateEntity } from './schema/ca-certificate.ts';
 import { CertificateEntity, CertificateSniEntity, SniEntity } from './schema/certificate.ts';
 import { ChannelEntity } from './schema/channel.ts';
 import type { EntitySchemas } from './schema/common.ts';
@@ -32,6 +33,7 @@ export type UpstreamIn = Static<typeof UpstreamEntity.shallow>;
 export type TargetIn = Static<typeof TargetEntity.shallow>;
 export type CertificateIn = Static<typeof CertificateEntity.shallow>;
 export type SniIn = Static<typeof SniEntity.shallow>;
+export type CaCertificateIn = Static<typeof CaCertificateEntity.shallow>;
 export type ChannelIn = Static<typeof ChannelEntity.shallow>;
 export type CredentialIn = Record<string, unknown> & { id?: string; consumer?: Ref; tags?: string[] };
 
@@ -65,6 +67,7 @@ export interface Collected {
   readonly targets: EntityNode<TargetIn>[];
   readonly certificates: EntityNode<CertificateIn>[];
   readonly snis: EntityNode<SniIn>[];
+  readonly caCertificates: EntityNode<CaCertificateIn>[];
   readonly credentials: Record<CredentialKind, EntityNode<CredentialIn>[]>;
   readonly channels: EntityNode<ChannelIn>[];
 }
@@ -83,7 +86,7 @@ function compiled(schema: TSchema): TypeCheck<TSchema> {
 for (const e of [
   ServiceEntity, RouteEntity, ServiceRouteEntity, ConsumerEntity, PluginEntity, ServicePluginEntity, RoutePluginEntity,
   ConsumerPluginEntity, UpstreamEntity, UpstreamTargetEntity, TargetEntity, CertificateEntity, CertificateSniEntity,
-  SniEntity, ChannelEntity, ...Object.values(CredentialEntities), ...Object.values(NestedCredentialEntities),
+  SniEntity, CaCertificateEntity, ChannelEntity, ...Object.values(CredentialEntities), ...Object.values(NestedCredentialEntities),
 ] as EntitySchemas<never, never>[]) {
   compiled(e.shallow);
 }
@@ -94,7 +97,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 class Collector {
   readonly out: Collected = {
-    services: [], routes: [], consumers: [], plugins: [], upstreams: [], targets: [], certificates: [], snis: [],
+    services: [], routes: [], consumers: [], plugins: [], upstreams: [], targets: [], certificates: [], snis: [], caCertificates: [],
     credentials: Object.fromEntries(CREDENTIAL_KINDS.map((k) => [k, []])) as unknown as Record<CredentialKind, EntityNode<CredentialIn>[]>,
     channels: [],
   };
@@ -220,6 +223,7 @@ export function collectEntities(root: Readonly<Record<string, unknown>>, sink: E
   );
   c.each(root, 'certificates', [], (r, p) => c.certificate(r, p));
   c.each(root, 'snis', [], (r, p) => c.out.snis.push(c.node<SniIn>(SniEntity.shallow, r, p, (v) => named('sni', v.name))));
+  c.each(root, 'ca_certificates', [], (r, p) => c.out.caCertificates.push(c.node<CaCertificateIn>(CaCertificateEntity.shallow, r, p, () => undefined)));
   for (const kind of CREDENTIAL_KINDS) {
     c.each(root, kind, [], (r, p) => c.out.credentials[kind].push(c.node<CredentialIn>(CredentialEntities[kind].shallow, r, p, () => undefined)));
   }

@@ -1,6 +1,7 @@
 import type { PluginRegistry } from '../plugins/registry.ts';
 import type { Collected } from './collect.ts';
 import type { ErrorSink } from './errors.ts';
+import { resolveCaCertificates } from './resolve/ca-certificates.ts';
 import { resolveCertificates } from './resolve/certificates.ts';
 import { resolveChannels } from './resolve/channels.ts';
 import { resolveConsumers } from './resolve/consumers.ts';
@@ -31,11 +32,13 @@ export function resolveSnapshot(collected: Collected, options: ResolveOptions): 
   const { sink } = options;
   const ctx = createResolveContext(sink);
   // Order matters: an entity can only refer to kinds resolved before it (routes → services,
-  // plugins → services, routes and consumers, credentials → consumers).
-  const services = resolveServices(collected.services, ctx);
+  // plugins → services, routes and consumers, credentials → consumers, services → certificates
+  // and ca_certificates).
+  const certificates = resolveCertificates(collected.certificates, collected.snis, ctx);
+  const caCertificates = resolveCaCertificates(collected.caCertificates, ctx);
+  const services = resolveServices(collected.services, { certificates: certificates.index, caCertificates: caCertificates.index }, ctx);
   const upstreams = resolveUpstreams(collected.upstreams, collected.targets, ctx);
   const consumers = resolveConsumers(collected.consumers, ctx);
-  const certificates = resolveCertificates(collected.certificates, collected.snis, ctx);
   const routes = resolveRoutes(collected.routes, services.index, ctx);
   const plugins = resolvePlugins(collected.plugins, { services: services.index, routes: routes.index, consumers: consumers.index }, options.registry, ctx);
   const credentials = resolveCredentials(collected.credentials, consumers.index, options.transform, ctx);
@@ -50,6 +53,7 @@ export function resolveSnapshot(collected: Collected, options: ResolveOptions): 
     upstreams,
     certificates: certificates.certificates,
     snis: certificates.snis,
+    ca_certificates: caCertificates.caCertificates,
     credentials,
     channels,
     hash: options.hash,

@@ -26,5 +26,6 @@ export {
   UpstreamSchema,
 } from './schema/upstream.ts';
 export { CertificateSchema, SniSchema } from './schema/certificate.ts';
+export { CaCertificateSchema } from './schema/ca-certificate.ts';
 export { ChannelSchema } from './schema/channel.ts';
 export { DeclarativeConfigSchema, SUPPORTED_FORMAT_VERSIONS } from './schema/root.ts';

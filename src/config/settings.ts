@@ -33,6 +33,7 @@ export const SETTING_NAMES = [
   'admin_max_body_size',
   'max_header_size',
   'drain_timeout',
+  'upstream_tls_verify',
   'plugins',
   'plugins_path',
   'engine',
@@ -91,6 +92,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('admin_max_body_size', '10m', 'Largest Admin API request body (`POST /config`), k/m/g suffixes; 0 = unlimited.'),
   spec('max_header_size', '16k', 'Largest total request header size (k/m/g suffixes).'),
   spec('drain_timeout', '30', 'Seconds to wait for open connections on shutdown before closing them.'),
+  spec('upstream_tls_verify', 'on', 'Verify upstream certificates of https/wss services that leave `tls_verify` unset (on/off; Kong\'s default is off).'),
   spec('plugins', 'bundled', 'Comma-separated plugin names to enable; `bundled` = all bundled plugins, `off` = none.'),
   spec('plugins_path', undefined, 'Directory of extra plugins to load.'),
   spec('engine', 'memory', 'Pub/sub engine: `memory` (one node) or `redis` (needs redis_url).'),
@@ -157,6 +159,8 @@ export interface NodeSettings extends TlsNodeSettings {
   readonly max_header_size: number;
   /** Seconds. */
   readonly drain_timeout: number;
+  /** Verify upstream certificates when a service's `tls_verify` is unset. */
+  readonly upstream_tls_verify: boolean;
   readonly plugins: readonly string[];
   readonly plugins_path?: string;
   readonly engine: 'memory' | 'redis';
@@ -299,6 +303,7 @@ function build(raw: ReadonlyMap<SettingName, Sourced>): NodeSettings {
     admin_max_body_size: need('admin_max_body_size', parseSize),
     max_header_size: need('max_header_size', parseSize),
     drain_timeout: need('drain_timeout', parseSeconds),
+    upstream_tls_verify: need('upstream_tls_verify', parseBoolean),
     plugins: need('plugins', parsePluginList),
     ...(pluginsPath !== undefined ? { plugins_path: pluginsPath } : {}),
     engine,

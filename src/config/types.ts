@@ -22,6 +22,12 @@ export interface Service {
   readonly read_timeout: number;
   readonly enabled: boolean;
   readonly tls_verify?: boolean;
+  /** OpenSSL verify depth (0..64): intermediates allowed between the upstream's certificate and a trusted CA. */
+  readonly tls_verify_depth?: number;
+  /** Id of the `certificates` entity presented to the upstream (mutual TLS). */
+  readonly client_certificate?: string;
+  /** Ids of the `ca_certificates` that verify the upstream (the system trust store when unset). */
+  readonly ca_certificates?: readonly string[];
   readonly tags: readonly string[];
 }
 
@@ -103,6 +109,10 @@ export interface ActiveHealthcheck {
   readonly timeout: number;
   readonly concurrency: number;
   readonly http_path: string;
+  /** `https` probes: SNI to send (default: the target's host name). */
+  readonly https_sni?: string;
+  /** `https` probes: verify the target's certificate (Kong's default true). */
+  readonly https_verify_certificate?: boolean;
   readonly healthy: { readonly interval: number; readonly http_statuses: readonly number[]; readonly successes: number };
   readonly unhealthy: {
     readonly interval: number;
@@ -157,6 +167,15 @@ export interface Certificate {
   readonly tags: readonly string[];
 }
 
+/** A CA certificate (Kong's `ca_certificates`), trusted by the services that list its id. */
+export interface CaCertificate {
+  readonly id: string;
+  readonly cert: string;
+  /** Hex SHA-256 of the DER certificate. */
+  readonly cert_digest: string;
+  readonly tags: readonly string[];
+}
+
 export interface Sni {
   readonly id: string;
   readonly name: string;
@@ -204,6 +223,7 @@ export interface Snapshot {
   readonly upstreams: ReadonlyMap<string, Upstream>;
   readonly certificates: ReadonlyMap<string, Certificate>;
   readonly snis: readonly Sni[];
+  readonly ca_certificates: ReadonlyMap<string, CaCertificate>;
   /** Credential entity name (e.g. `keyauth_credentials`) → rows. */
   readonly credentials: ReadonlyMap<string, readonly Credential[]>;
   /** Top-level `channels` policies, kept raw until the pub/sub issue gives them a type. */

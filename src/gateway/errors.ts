@@ -9,6 +9,9 @@ export const GATEWAY_ERRORS = {
   NAME_RESOLUTION_FAILED: { status: 503, message: 'name resolution failed' },
   UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream server is timing out' },
   UPSTREAM_UNAVAILABLE: { status: 502, message: 'An invalid response was received from the upstream server' },
+  // TLS failures answer as Kong does (a generic 502); the reason goes to the error log only.
+  UPSTREAM_TLS_VERIFY_FAILED: { status: 502, message: 'An invalid response was received from the upstream server' },
+  UPSTREAM_TLS_HANDSHAKE_FAILED: { status: 502, message: 'An invalid response was received from the upstream server' },
   HTTPS_REQUIRED: { status: 426, message: 'Please use HTTPS protocol' },
   BAD_REQUEST: { status: 400, message: 'Bad request' },
   BAD_PATH: { status: 400, message: 'Bad request: invalid request path' },

@@ -49,6 +49,8 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** How often a target taken out by passive health checks is probed. */
   readonly probeIntervalMs?: number;
+  /** Verify upstream certificates when a service leaves `tls_verify` unset (default true; setting `upstream_tls_verify`). */
+  readonly upstreamTlsVerify?: boolean;
   /** Prometheus metrics on the admin listener's `/metrics` (default on). */
   readonly metrics?: boolean;
   /** Kong's `per_consumer`: label subscriber gauges with the consumer (default off). */
@@ -115,7 +117,10 @@ export class Gateway {
     });
     this.hub.setPolicies(this.state.channelPolicies);
     this.metrics = options.metrics === false ? undefined : new GatewayMetrics({ hub: this.hub, connections: () => this.connections, perConsumer: options.metricsPerConsumer ?? false });
-    this.upstream = createUpstreamClient(options.probeIntervalMs === undefined ? {} : { probeIntervalMs: options.probeIntervalMs });
+    this.upstream = createUpstreamClient({
+      ...(options.probeIntervalMs === undefined ? {} : { probeIntervalMs: options.probeIntervalMs }),
+      ...(options.upstreamTlsVerify === undefined ? {} : { tlsVerify: options.upstreamTlsVerify }),
+    });
   }
 
   static async start(options: GatewayOptions): Promise<Gateway> {
@@ -172,7 +177,7 @@ export class Gateway {
     this.metrics?.configReload('ok');
     this.state = state;
     this.hub.setPolicies(state.channelPolicies);
-    this.upstream.retainUpstreams([...snapshot.upstreams.values()].map((upstream) => upstream.id));
+    this.upstream.retain(snapshot);
     return this.streams.recheck(state).then((summary) => {
       if (summary.closed > 0) this.options.logger.info({ event: 'streams_rechecked', config_hash: snapshot.hash, ...summary }, 'reload closed streams it no longer admits');
       return { configHash: snapshot.hash, ...summary };

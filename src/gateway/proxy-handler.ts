@@ -259,6 +259,12 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     };
   }
 
+  /** nginx's error log: the upstream failed, with the row's stable code and what happened. */
+  function logUpstreamFailure(ctx: RequestContext | undefined, error: GatewayError): void {
+    const detail = error.detail ?? (error.cause as Error | undefined)?.message;
+    deps.logger.warn({ request_id: ctx?.id, code: error.code, ...(detail !== undefined ? { detail } : {}), route: ctx?.match?.route.name ?? ctx?.match?.route.id }, error.message);
+  }
+
   async function fail(ctx: RequestContext | undefined, res: ServerResponse, run: PluginRun | undefined, error: unknown): Promise<void> {
     // The client went away (nginx's 499): nobody is left to answer and nothing went wrong here.
     if (res.destroyed || res.socket?.destroyed) return;
@@ -268,9 +274,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       const plugin = error instanceof PluginFailure ? { plugin: error.plugin, phase: error.phase } : {};
       deps.logger.error({ err: error, request_id: ctx?.id, code: error instanceof PluginFailure ? 'PLUGIN_FAILED' : code, ...plugin }, 'request failed');
     } else if (GATEWAY_ERRORS[code].status >= 502) {
-      // nginx's error log: the upstream failed, with the row's stable code and what happened.
-      const detail = error instanceof GatewayError ? (error.detail ?? (error.cause as Error | undefined)?.message) : undefined;
-      deps.logger.warn({ request_id: ctx?.id, code, ...(detail !== undefined ? { detail } : {}), route: ctx?.match?.route.name ?? ctx?.match?.route.id }, GATEWAY_ERRORS[code].message);
+      logUpstreamFailure(ctx, error as GatewayError);
     }
     // An unread request body would be parsed as the next request: close instead.
     const extra: Record<string, string> = code === 'BODY_TOO_LARGE' ? { connection: 'close' } : code === 'HTTPS_REQUIRED' ? KONG_426_HEADERS : {};
@@ -337,6 +341,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       ctx.res.detachSocket(socket);
       const request = buildUpstreamRequest(ctx, trusted, null, { upgrade: true, withPlugins: run !== undefined });
       const result = await deps.upstream.upgrade(request, { req: ctx.req, socket, head: upgrade.head, requestId: ctx.id });
+      if (result.error !== undefined && result.status >= 502) logUpstreamFailure(ctx, result.error);
       if (result.redirect === undefined) return;
       // Nothing was written: the socket is the gateway's again, for the internal route's answer.
       ctx.res.assignSocket(socket);

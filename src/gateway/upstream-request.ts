@@ -83,6 +83,7 @@ export function buildUpstreamRequest(
     body: sentBody,
     service,
     upstream,
+    pki: ctx.state.snapshot,
     // Only an Upstream's balancer hashes; a plain service host needs no inputs.
     hashInputs:
       upstream === undefined

@@ -1,8 +1,9 @@
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
 import type { Upstream } from '../config/types.ts';
 import { parseTarget } from './balancer.ts';
+import { tlsConnectOptions, type UpstreamTls } from './upstream-tls.ts';
 
 /** Default pause between probes of an unhealthy target when the upstream configures none. */
 export const DEFAULT_PROBE_INTERVAL_MS = 5000;
@@ -30,6 +31,11 @@ export interface HealthChecker {
   setHealthy(address: string, healthy: boolean): void;
   /** Adopts a changed upstream config; state of targets that remain is kept. */
   update(upstream: Upstream): void;
+  /**
+   * The TLS profile of a service that sends traffic to this upstream: `https` probes trust its
+   * `ca_certificates` and present its `client_certificate`, as its requests do.
+   */
+  useTls(tls: UpstreamTls | undefined): void;
   status(): TargetHealth[];
   /** Called on every transition; returns an unsubscribe function. */
   onChange(listener: HealthListener): () => void;
@@ -60,6 +66,7 @@ export function createHealthChecker(initial: Upstream, options: HealthOptions = 
   /** Number of unhealthy targets: lets `isHealthy` answer without a map lookup when all are up. */
   let unhealthyCount = 0;
   let closed = false;
+  let probeTls: UpstreamTls | undefined;
 
   const state = (address: string): State => {
     let s = states.get(address);
@@ -143,8 +150,18 @@ export function createHealthChecker(initial: Upstream, options: HealthOptions = 
       return;
     }
     const okStatuses = active.healthy.http_statuses;
-    const send = active.type === 'https' ? httpsRequest : httpRequest;
+    const https = active.type === 'https';
+    const send = https ? httpsRequest : httpRequest;
+    // Kong's https probes: verify unless `https_verify_certificate` is false; SNI `https_sni`, else the target's name.
+    const tlsOptions = https
+      ? {
+          ...(probeTls !== undefined ? tlsConnectOptions(probeTls) : {}),
+          rejectUnauthorized: active.https_verify_certificate ?? true,
+          servername: active.https_sni ?? (isIP(host) === 0 ? host : ''),
+        }
+      : {};
     const req = send({
+      ...tlsOptions,
       host,
       port,
       method: 'GET',
@@ -152,7 +169,6 @@ export function createHealthChecker(initial: Upstream, options: HealthOptions = 
       agent: false,
       timeout: timeoutMs,
       headers: { host: port === 80 || port === 443 ? host : `${host}:${port}`, 'user-agent': 'sluice-healthcheck' },
-      rejectUnauthorized: false,
     });
     s.probe = req;
     req.once('response', (res) => {
@@ -210,6 +226,9 @@ export function createHealthChecker(initial: Upstream, options: HealthOptions = 
         if (!s.healthy) unhealthyCount--;
         states.delete(address);
       }
+    },
+    useTls(tls: UpstreamTls | undefined): void {
+      probeTls = tls;
     },
     status(): TargetHealth[] {
       return upstream.targets.map((t) => ({ address: t.target, healthy: states.get(t.target)?.healthy ?? true }));

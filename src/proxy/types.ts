@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Service, Upstream } from '../config/types.ts';
+import type { UpstreamPki } from './upstream-tls.ts';
 
 /** Everything needed to send one request upstream; built by the gateway after the plugin chain. */
 export interface UpstreamRequest {
@@ -15,6 +16,11 @@ export interface UpstreamRequest {
   readonly upstream?: Upstream;
   /** Inputs for consistent hashing (`hash_on`). */
   readonly hashInputs?: HashInputs;
+  /**
+   * Where `service.client_certificate` and `service.ca_certificates` point: the snapshot the
+   * service belongs to. Needed only when the service sets them.
+   */
+  readonly pki?: UpstreamPki;
 }
 
 export interface HashInputs {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Snapshot } from '../config/types.ts';
 import { GatewayError } from '../gateway/errors.ts';
 import { attempt, choose, type Choice } from './attempt.ts';
 import { computeHashKey, type Peer } from './balancer.ts';
@@ -23,6 +24,11 @@ export interface UpstreamClientOptions {
   readonly keepAliveTimeoutMs?: number;
   /** Cap on connections per origin (default unlimited, as nginx without `keepalive` limits). */
   readonly connectionsPerOrigin?: number;
+  /**
+   * Verify upstream certificates of services that leave `tls_verify` unset (node setting
+   * `upstream_tls_verify`, default true; Kong's default is off, see `upstream-tls.ts`).
+   */
+  readonly tlsVerify?: boolean;
 }
 
 /** The client side of an upgrade request, as Node's `'upgrade'` event hands it over. */
@@ -39,7 +45,9 @@ export interface UpgradeClient {
  * upstream's `X-Accel-Redirect`, in which case nothing was written and the client socket is the
  * caller's again.
  */
-export type UpgradeResult = { readonly status: number; readonly redirect?: undefined } | { readonly status: number; readonly redirect: string };
+export type UpgradeResult =
+  | { readonly status: number; readonly redirect?: undefined; /** Why the upgrade failed, when the gateway answered it. */ readonly error?: GatewayError }
+  | { readonly status: number; readonly redirect: string; readonly error?: undefined };
 
 export interface UpstreamClient {
   /**
@@ -68,6 +76,11 @@ export interface UpstreamClient {
   health(upstreamId: string): HealthChecker | undefined;
   /** Drops balancer/health state of upstreams no longer in the config. */
   retainUpstreams(upstreamIds: Iterable<string>): void;
+  /**
+   * After a reload: retainUpstreams for the new config, and retires connection pools no service
+   * of it uses any more (changed TLS settings or timeouts take effect for new requests).
+   */
+  retain(snapshot: Snapshot): void;
   /** Stops probes and destroys pooled connections; the gateway drains requests before calling it. */
   close(): Promise<void>;
 }
@@ -87,8 +100,8 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
 
   async function forward(request: UpstreamRequest, sink: ResponseSink, signal?: CancelSignal): Promise<void> {
     if (closed) throw new GatewayError('SHUTTING_DOWN');
-    const svc = registry.serviceEntry(request.service);
-    const up = request.upstream !== undefined ? registry.upstreamEntry(request.upstream) : undefined;
+    const svc = registry.serviceEntry(request.service, request.pki);
+    const up = request.upstream !== undefined ? registry.upstreamEntry(request.upstream, svc) : undefined;
     const hashKey = up !== undefined && up.upstream.algorithm === 'consistent-hashing' ? computeHashKey(up.upstream, request.hashInputs) : undefined;
     const attempts = request.body === null && IDEMPOTENT.has(request.method) ? svc.retries + 1 : 1;
     let tried: Set<Peer> | undefined;
@@ -104,7 +117,9 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
         return await attempt(registry.poolFor(svc, choice.host, choice.port, choice.address), request, sink, svc, choice, up, signal);
       } catch (error) {
         lastError = error;
-        if (signal?.aborted || !(error instanceof GatewayError)) throw error;
+        if (signal?.aborted || !(error instanceof GatewayError) || error.code === 'SHUTTING_DOWN') throw error;
+        // One host presents the same certificate every time: only another target can do better.
+        if (up === undefined && error.code === 'UPSTREAM_TLS_VERIFY_FAILED') throw error;
         if (choice.peer !== undefined) (tried ??= new Set()).add(choice.peer);
       }
     }
@@ -112,8 +127,8 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
   }
 
   async function upgrade(request: UpstreamRequest, client: UpgradeClient): Promise<UpgradeResult> {
-    const svc = registry.serviceEntry(request.service);
-    const up = request.upstream !== undefined ? registry.upstreamEntry(request.upstream) : undefined;
+    const svc = registry.serviceEntry(request.service, request.pki);
+    const up = request.upstream !== undefined ? registry.upstreamEntry(request.upstream, svc) : undefined;
     const hashKey = up !== undefined && up.upstream.algorithm === 'consistent-hashing' ? computeHashKey(up.upstream, request.hashInputs) : undefined;
     const abort = new AbortController();
     const onClientClose = (): void => abort.abort(new GatewayError('UPSTREAM_UNAVAILABLE', { detail: 'client went away' }));
@@ -131,7 +146,6 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
               host: choice.host,
               port: choice.port,
               tls: svc.tls,
-              rejectUnauthorized: svc.verify,
               connectTimeoutMs: svc.connectTimeout,
               readTimeoutMs: svc.readTimeout,
             },
@@ -145,6 +159,7 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
             else up.health.reportTcpFailure(choice.address);
           }
           if (choice.peer !== undefined) (tried ??= new Set()).add(choice.peer);
+          if (up === undefined && error instanceof GatewayError && error.code === 'UPSTREAM_TLS_VERIFY_FAILED') break;
         } finally {
           if (choice.peer !== undefined) up?.balancer.release(choice.peer);
         }
@@ -157,7 +172,7 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
     if (outcome === undefined) {
       const error = toGatewayError(lastError ?? new Error('upgrade failed'));
       writeUpgradeError(client.socket, error, client.requestId);
-      return { status: error.status };
+      return { status: error.status, error };
     }
     const status = outcome.response.statusCode ?? 502;
     const redirect = outcome.kind === 'response' ? outcome.response.headers['x-accel-redirect'] : undefined;
@@ -178,6 +193,9 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
     },
     retainUpstreams(upstreamIds: Iterable<string>): void {
       registry.retainUpstreams(upstreamIds);
+    },
+    retain(snapshot: Snapshot): void {
+      registry.retain(snapshot);
     },
     close(): Promise<void> {
       closed = true;

@@ -4,14 +4,15 @@ import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { GatewayError, GATEWAY_ERRORS, errorBody } from '../gateway/errors.ts';
 import type { UpstreamRequest } from './types.ts';
+import { toGatewayError } from './upstream-errors.ts';
+import { tlsConnectOptions, type UpstreamTls } from './upstream-tls.ts';
 
 /** Where and how to open the upstream side of an upgrade. */
 export interface UpgradeTarget {
   readonly host: string;
   readonly port: number;
-  readonly tls: boolean;
-  /** Verify the upstream certificate (the service's `tls_verify`). */
-  readonly rejectUnauthorized: boolean;
+  /** Set for wss/https services: verification, CAs and client certificate, as for plain requests. */
+  readonly tls: UpstreamTls | undefined;
   readonly connectTimeoutMs: number;
   /** Time allowed for the upstream to answer the upgrade request (the service's read_timeout). */
   readonly readTimeoutMs: number;
@@ -24,8 +25,9 @@ export type UpgradeOutcome =
 
 /**
  * Sends the upgrade request to one target. Resolves once the upstream answers; rejects with a
- * GatewayError (timeout → UPSTREAM_TIMEOUT, anything else → UPSTREAM_UNAVAILABLE) when it
- * does not, so the caller can retry another target. Node's http client does the parsing.
+ * GatewayError (timeout → UPSTREAM_TIMEOUT, a refused certificate → UPSTREAM_TLS_VERIFY_FAILED,
+ * anything else → UPSTREAM_UNAVAILABLE) when it does not, so the caller can retry another
+ * target. Node's http client does the parsing. SNI is the Host header's name, as for requests.
  */
 export function openUpstreamUpgrade(request: UpstreamRequest, target: UpgradeTarget, signal?: AbortSignal): Promise<UpgradeOutcome> {
   return new Promise((resolve, reject) => {
@@ -49,7 +51,7 @@ export function openUpstreamUpgrade(request: UpstreamRequest, target: UpgradeTar
       headers: request.headers,
       agent: false,
       setHost: false,
-      rejectUnauthorized: target.rejectUnauthorized,
+      ...(target.tls !== undefined ? tlsConnectOptions(target.tls) : {}),
       servername: isIP(servername) === 0 ? servername : undefined,
       signal,
     });
@@ -84,7 +86,7 @@ export function openUpstreamUpgrade(request: UpstreamRequest, target: UpgradeTar
     });
     req.once('error', (error) => {
       if (signal?.aborted) return fail(signal.reason instanceof GatewayError ? signal.reason : new GatewayError('UPSTREAM_UNAVAILABLE', { cause: error }));
-      fail(new GatewayError('UPSTREAM_UNAVAILABLE', { detail: error.message, cause: error }));
+      fail(toGatewayError(error));
     });
     req.end();
   });

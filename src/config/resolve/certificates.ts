@@ -11,6 +11,8 @@ import { invalidReference, label, type ResolveContext } from './context.ts';
 type Pending = Map<string, { cert: Omit<Certificate, 'snis'>; snis: string[] }>;
 
 export interface ResolvedCertificates {
+  /** For services' `client_certificate` (by id only: certificates have no name). */
+  readonly index: EntityIndex<unknown>;
   readonly certificates: Map<string, Certificate>;
   readonly snis: Sni[];
 }
@@ -46,7 +48,7 @@ export function resolveCertificates(
 
   const certificates = new Map<string, Certificate>();
   for (const { cert, snis: names } of pending.values()) certificates.set(cert.id, { ...cert, snis: names });
-  return { certificates, snis };
+  return { index, certificates, snis };
 }
 
 function resolveSnis(nodes: readonly EntityNode<SniIn>[], certificates: EntityIndex<unknown>, pending: Pending, ctx: ResolveContext): Sni[] {

@@ -2,7 +2,7 @@ import type { Report } from '../check-route.ts';
 import type { EntityNode, ServiceIn } from '../collect.ts';
 import { isHost } from '../hostnames.ts';
 import { entityId } from '../ids.ts';
-import { EntityIndex } from '../index-by-key.ts';
+import { EntityIndex, refText } from '../index-by-key.ts';
 import { defaultPort, parseServiceUrl } from '../service-url.ts';
 import type { Service, ServiceProtocol } from '../types.ts';
 import { checkName, childKeys, label, type ResolveContext } from './context.ts';
@@ -13,7 +13,13 @@ export interface ResolvedServices {
   readonly services: Map<string, Service>;
 }
 
-export function resolveServices(nodes: readonly EntityNode<ServiceIn>[], ctx: ResolveContext): ResolvedServices {
+/** What a service's TLS fields refer to. */
+export interface TlsIndexes {
+  readonly certificates: EntityIndex<unknown>;
+  readonly caCertificates: EntityIndex<unknown>;
+}
+
+export function resolveServices(nodes: readonly EntityNode<ServiceIn>[], tls: TlsIndexes, ctx: ResolveContext): ResolvedServices {
   const index = new EntityIndex<unknown>('services', ctx.sink);
   const services = new Map<string, Service>();
   for (const node of nodes) {
@@ -25,14 +31,14 @@ export function resolveServices(nodes: readonly EntityNode<ServiceIn>[], ctx: Re
     if (!node.usable) continue;
     const report = ctx.reportFor(node, entity);
     checkName(report, 'name', v.name);
-    const service = buildService(node, report);
+    const service = buildService(node, tls, report);
     if (service) services.set(service.id, service);
   }
   return { index, services };
 }
 
 /** Expands `url`, applies the protocol-dependent port default and checks Kong's service rules. */
-function buildService(node: EntityNode<ServiceIn>, report: Report): Service | undefined {
+function buildService(node: EntityNode<ServiceIn>, tls: TlsIndexes, report: Report): Service | undefined {
   const v = node.value;
   let protocol: ServiceProtocol = v.protocol ?? 'http';
   let host = v.host;
@@ -63,9 +69,7 @@ function buildService(node: EntityNode<ServiceIn>, report: Report): Service | un
       report([pathField], `invalid path "${path}": must not contain '//'`);
     }
   }
-  if (v.tls_verify !== undefined && !['https', 'grpcs', 'tls', 'wss'].includes(protocol)) {
-    report(['tls_verify'], `'tls_verify' can only be set when 'protocol' is 'https', 'grpcs', 'tls' or 'wss'`);
-  }
+  const upstreamTls = resolveUpstreamTls(v, protocol, tls, report);
   return {
     id: node.id,
     ...(v.name !== undefined ? { name: v.name } : {}),
@@ -78,7 +82,44 @@ function buildService(node: EntityNode<ServiceIn>, report: Report): Service | un
     write_timeout: v.write_timeout ?? 60000,
     read_timeout: v.read_timeout ?? 60000,
     enabled: v.enabled ?? true,
-    ...(v.tls_verify !== undefined ? { tls_verify: v.tls_verify } : {}),
+    ...upstreamTls,
     tags: v.tags ?? [],
+  };
+}
+
+const TLS_PROTOCOLS: readonly ServiceProtocol[] = ['https', 'grpcs', 'tls', 'wss'];
+const TLS_FIELDS = ['tls_verify', 'tls_verify_depth', 'client_certificate', 'ca_certificates'] as const;
+
+/** Kong's upstream TLS fields: only on TLS protocols, references to existing certificates. */
+function resolveUpstreamTls(
+  v: ServiceIn,
+  protocol: ServiceProtocol,
+  tls: TlsIndexes,
+  report: Report,
+): Pick<Service, 'tls_verify' | 'tls_verify_depth' | 'client_certificate' | 'ca_certificates'> {
+  if (!TLS_PROTOCOLS.includes(protocol)) {
+    for (const field of TLS_FIELDS) {
+      if (v[field] !== undefined) report([field], `'${field}' can only be set when 'protocol' is 'https', 'grpcs', 'tls' or 'wss'`);
+    }
+    return {};
+  }
+  let clientCertificate: string | undefined;
+  if (v.client_certificate !== undefined) {
+    clientCertificate = tls.certificates.resolve(v.client_certificate, [])?.id;
+    if (clientCertificate === undefined) {
+      report(['client_certificate'], `invalid reference 'client_certificate: ${refText(v.client_certificate)}' (no such entry in 'certificates')`);
+    }
+  }
+  const caIds: string[] = [];
+  v.ca_certificates?.forEach((ref, i) => {
+    const id = tls.caCertificates.resolve(ref, [])?.id;
+    if (id === undefined) report(['ca_certificates', i], `invalid reference 'ca_certificates: ${ref}' (no such entry in 'ca_certificates')`);
+    else caIds.push(id);
+  });
+  return {
+    ...(v.tls_verify !== undefined ? { tls_verify: v.tls_verify } : {}),
+    ...(v.tls_verify_depth !== undefined ? { tls_verify_depth: v.tls_verify_depth } : {}),
+    ...(clientCertificate !== undefined ? { client_certificate: clientCertificate } : {}),
+    ...(v.ca_certificates !== undefined ? { ca_certificates: caIds } : {}),
   };
 }

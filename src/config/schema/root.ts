@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { Comment, entity, ListOf } from './common.ts';
+import { CaCertificateEntity } from './ca-certificate.ts';
 import { CertificateEntity, SniEntity } from './certificate.ts';
 import { ChannelEntity } from './channel.ts';
 import { ConsumerEntity } from './consumer.ts';
@@ -30,6 +31,7 @@ export const DeclarativeConfigEntity = entity(
     targets: ListOf(TargetEntity.schema),
     certificates: ListOf(CertificateEntity.schema),
     snis: ListOf(SniEntity.schema),
+    ca_certificates: ListOf(CaCertificateEntity.schema),
     keyauth_credentials: ListOf(CredentialEntities.keyauth_credentials.schema),
     jwt_secrets: ListOf(CredentialEntities.jwt_secrets.schema),
     basicauth_credentials: ListOf(CredentialEntities.basicauth_credentials.schema),

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { BaseFields, entity, ListOf, OneOf, Port, PROTOCOLS, Timeout } from './common.ts';
+import { BaseFields, entity, ForeignRef, ListOf, OneOf, Port, PROTOCOLS, Timeout, Uuid } from './common.ts';
 import { ServicePluginEntity } from './plugin.ts';
 import { ServiceRouteEntity } from './route.ts';
 
@@ -23,6 +23,11 @@ export const ServiceEntity = entity(
     write_timeout: Type.Optional(Timeout),
     read_timeout: Type.Optional(Timeout),
     tls_verify: Type.Optional(Type.Boolean()),
+    tls_verify_depth: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
+    /** A `certificates` entity (id, or `{id}`) presented to the upstream for mutual TLS. */
+    client_certificate: Type.Optional(ForeignRef),
+    /** Ids of `ca_certificates` entities: the trust store for `tls_verify` (system store when unset). */
+    ca_certificates: Type.Optional(Type.Array(Uuid)),
     enabled: Type.Optional(Type.Boolean({ default: true })),
   },
   { routes: ListOf(ServiceRouteEntity.schema), plugins: ListOf(ServicePluginEntity.schema) },
