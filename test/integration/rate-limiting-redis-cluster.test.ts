@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, it, type TestContext } from 'node:test';
 import { request } from 'undici';
 import { freePort } from '../../bench/lib/processes.ts';
+import { BatchedStore } from '../../src/plugins/bundled/rate-limiting/batched-store.ts';
 import { shutdown } from '../../src/plugins/bundled/rate-limiting/handler.ts';
 import { RedisClusterStore } from '../../src/plugins/bundled/rate-limiting/redis-cluster-store.ts';
 import type { RateLimitStore } from '../../src/plugins/bundled/rate-limiting/store.ts';
@@ -86,6 +87,20 @@ function clusterSuite(cluster: RedisCluster): void {
         assert.deepEqual(await b.increment([key, hour], [w, w], 2), [{ current: 2, previous: 0 }, { current: 2, previous: 0 }]);
       }
       assert.equal(byMaster.size, 3);
+    });
+
+    it('sync_rate: two nodes counting locally see the sum once both synced through the cluster', async (t) => {
+      const tag = `ratelimit:{${randomUUID()}:u}:`;
+      const via = (s: RedisClusterStore): RateLimitStore => ({ increment: (k, w, n, by) => s.increment(k.map((x) => tag + x), w, n, by) });
+      const a = new BatchedStore(via(store()), 60_000, undefined, () => 10);
+      const b = new BatchedStore(via(store()), 60_000, undefined, () => 10);
+      t.after(() => (a.stop(), b.stop()));
+      const w = { start: 0, keepUntil: 60_000 };
+      for (let i = 0; i < 3; i++) await a.increment(['minute', 'hour'], [w, w], 10);
+      assert.deepEqual((await b.increment(['minute', 'hour'], [w, w], 10)).map((c) => c.current), [1, 1], 'no round trip per request');
+      await a.sync();
+      await b.sync();
+      assert.deepEqual((await b.increment(['minute', 'hour'], [w, w], 10)).map((c) => c.current), [5, 5]);
     });
 
     it('refuses, before sending, counters of one call that are in different slots', async () => {
