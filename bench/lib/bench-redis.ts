@@ -4,7 +4,8 @@
  * with a notice, else none (the caller skips the redis rows with the reason). Keys go under a
  * fresh namespace per row (`benchNamespace()`); `dropNamespace()` clears them on a shared Redis.
  *
- * The start-up logic mirrors `test/helpers/redis.ts` (bench code does not import from test/).
+ * `test/helpers/redis.ts` reuses the start-up (`launchRedisServer`), `redisAnswers` and
+ * `dropNamespace` (tests may import bench/lib; bench code does not import from test/).
  *
  * @example
  *   const redis = await benchRedis();
@@ -43,7 +44,8 @@ export async function redisAnswers(url: string, timeoutMs = 2000): Promise<boole
   }
 }
 
-async function launch(port: number): Promise<ChildProcess> {
+/** Starts `redis-server` on loopback `port` (no persistence); resolves once it answers PING. */
+export async function launchRedisServer(port: number): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 100; attempt++) {
@@ -61,7 +63,7 @@ export async function benchRedis(): Promise<BenchRedis> {
   if (hasCommand('redis-server')) {
     try {
       const port = await freePort();
-      const child = await launch(port);
+      const child = await launchRedisServer(port);
       // A bench that dies half-way must not leave its server behind.
       const reap = () => child.kill('SIGKILL');
       process.once('exit', reap);

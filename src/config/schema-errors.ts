@@ -35,11 +35,26 @@ function describe(error: ValueError): SchemaIssue {
       return { path, atKey: true, message: `unknown field '${String(field)}'` };
     case ValueErrorType.ObjectRequiredProperty:
       return { path: path.slice(0, -1), atKey: false, message: `missing required field '${String(field)}'` };
-    case ValueErrorType.Union:
-      return { path, atKey: false, message: unionMessage(error) };
+    case ValueErrorType.Union: {
+      const inner = nullableInnerError(error);
+      return inner !== undefined ? describe(inner) : { path, atKey: false, message: unionMessage(error) };
+    }
     default:
       return { path, atKey: false, message: `${lowerFirst(error.message)}, got ${describeValue(error.value)}` };
   }
+}
+
+/**
+ * A nullable list or record (`X | null`) given a list or record that does not fit X: X's own
+ * first error says where and why (`cluster_nodes/0/port: expected integer to be less or equal
+ * to 65535`), where the union could only say "expected array or null, got an array".
+ */
+function nullableInnerError(error: ValueError): ValueError | undefined {
+  if (error.value === null || typeof error.value !== 'object') return undefined;
+  const variants = (error.schema as { anyOf?: TSchema[] }).anyOf ?? [];
+  const inner = variants.findIndex((v) => v.type !== 'null');
+  if (variants.length !== 2 || !variants.some((v) => v.type === 'null') || inner < 0) return undefined;
+  return error.errors[inner]?.First();
 }
 
 function unionMessage(error: ValueError): string {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { parseRedisUrl as parseRedisTarget } from '../redis/url.ts';
 import { isHostname } from './hostnames.ts';
 import { parseHookUrl, parseMilliseconds } from './hook-settings.ts';
+import { parseRedisCommandTimeout, parseRedisNamespace, parseRedisReplicaWait, parseRedisUrl } from './redis-settings.ts';
 import { checkTlsSettings, readPemFiles, type TlsNodeSettings } from './tls-settings.ts';
 
 /**
@@ -39,6 +39,8 @@ export const SETTING_NAMES = [
   'engine',
   'redis_url',
   'redis_namespace',
+  'redis_command_timeout',
+  'redis_replica_wait',
   'internal_allow',
   'internal_token',
   'workers',
@@ -98,6 +100,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('engine', 'memory', 'Pub/sub engine: `memory` (one node) or `redis` (needs redis_url).'),
   spec('redis_url', undefined, 'Redis connection URL for the redis engine: redis:// or rediss:// (TLS); a Redis Cluster is redis+cluster://host:port,host:port (rediss+cluster:// for TLS).'),
   spec('redis_namespace', 'sluice:', 'Prefix of every Redis key the redis engine writes; nodes that share channels use the same one.'),
+  spec('redis_command_timeout', '3000', 'Milliseconds (1-600000) the redis engine waits for any one Redis call; past it the call fails and publishers get 503.'),
+  spec('redis_replica_wait', '1000', 'Redis Cluster: milliseconds (0-600000) a publish waits for a replica of its master to confirm the write (WAIT 1), else 503; 0 = do not wait.'),
   spec('internal_allow', '127.0.0.1/32,::1/128', 'CIDRs allowed to reach the internal listener.'),
   spec('internal_token', undefined, 'Bearer token required on the internal listener, when set.'),
   spec('workers', '1', 'Gateway processes sharing the listeners: a number or `auto` (one per core); the primary supervises and relays channels.'),
@@ -166,6 +170,10 @@ export interface NodeSettings extends TlsNodeSettings {
   readonly engine: 'memory' | 'redis';
   readonly redis_url?: string;
   readonly redis_namespace: string;
+  /** Milliseconds. */
+  readonly redis_command_timeout: number;
+  /** Milliseconds; 0 = publishes on a cluster do not wait for a replica. */
+  readonly redis_replica_wait: number;
   readonly internal_allow: readonly string[];
   readonly internal_token?: string;
   /** nchan_publisher_upstream_request for the internal publisher; unset = none. */
@@ -309,6 +317,8 @@ function build(raw: ReadonlyMap<SettingName, Sourced>): NodeSettings {
     engine,
     ...(redisUrl !== undefined ? { redis_url: redisUrl } : {}),
     redis_namespace: need('redis_namespace', parseRedisNamespace),
+    redis_command_timeout: need('redis_command_timeout', parseRedisCommandTimeout),
+    redis_replica_wait: need('redis_replica_wait', parseRedisReplicaWait),
     internal_allow: need('internal_allow', parseCidrList),
     ...(token !== undefined ? { internal_token: token } : {}),
     ...(publisherUpstream !== undefined ? { internal_publisher_upstream: publisherUpstream } : {}),
@@ -422,15 +432,4 @@ export function parseWorkers(value: string): number {
     throw new Error(`invalid workers "${value}" (a number from 1 to ${MAX_WORKERS}, or auto)`);
   }
   return Number(value);
-}
-
-function parseRedisUrl(value: string): string {
-  parseRedisTarget(value); // throws with the reason (scheme, host, database number)
-  return value;
-}
-
-function parseRedisNamespace(value: string): string {
-  // No braces: they would change the Redis Cluster hash tag of every key.
-  if (!/^[\x21-\x7a|~]{1,100}$/.test(value)) throw new Error(`invalid redis_namespace "${value}" (1-100 printable characters, no spaces, no braces)`);
-  return value;
 }

@@ -10,8 +10,9 @@
  *   const client = createRedisClient(target, { onError: (e) => log.warn(e) });
  *   await client.connect();
  *   describeRedis(target); // 'rediss://app@cache.internal:6380/2' (no password: safe to log)
+ *   const cluster = createCluster(redisClusterOptions(parseRedisUrl('redis+cluster://10.0.0.1:7000,10.0.0.2:7000')));
  */
-import { createClient, type RedisClientOptions } from 'redis';
+import { createClient, type RedisClientOptions, type RedisClusterOptions } from 'redis';
 import type { RedisTarget } from './url.ts';
 
 export { DEFAULT_REDIS_PORT, describeRedis, parseRedisUrl, RedisUrlError, type RedisTarget } from './url.ts';
@@ -23,6 +24,10 @@ export interface RedisClientTuning {
   readonly maxReconnectDelayMs?: number;
   /** Client name shown by `CLIENT LIST`. */
   readonly name?: string;
+  /** TLS only: verify the server certificate (default true). */
+  readonly rejectUnauthorized?: boolean;
+  /** TLS only: the server name to send and verify (default: the host connected to). */
+  readonly serverName?: string;
 }
 
 /** node-redis options for a target: fail-fast while disconnected, reconnect forever with backoff. */
@@ -36,12 +41,30 @@ export function redisClientOptions(target: RedisTarget, tuning: RedisClientTunin
     reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 10), maxDelay),
   };
   return {
-    socket: target.tls ? { ...common, tls: true, servername: target.host } : common,
+    socket: target.tls ? { ...common, ...tlsOptions(tuning), servername: tuning.serverName ?? target.host } : common,
     ...(target.username !== undefined ? { username: target.username } : {}),
     ...(target.password !== undefined ? { password: target.password } : {}),
     ...(target.database !== 0 ? { database: target.database } : {}),
     ...(tuning.name !== undefined ? { name: tuning.name } : {}),
     disableOfflineQueue: true,
+  };
+}
+
+const tlsOptions = (tuning: RedisClientTuning) => ({ tls: true as const, ...(tuning.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}) });
+
+/**
+ * node-redis cluster options for a target whose `cluster` lists the seed nodes (a single-node
+ * target seeds with itself): the same per-node settings as {@link redisClientOptions}
+ * (credentials, TLS, fail-fast, reconnect forever), with each node's TLS server name its own
+ * host rather than the first seed's, unless `serverName` fixes one.
+ */
+export function redisClusterOptions(target: RedisTarget, tuning: RedisClientTuning & { maxCommandRedirections?: number } = {}): RedisClusterOptions {
+  const defaults = redisClientOptions({ ...target, database: 0 }, tuning);
+  const { servername: _servername, host: _host, port: _port, ...socket } = defaults.socket as Record<string, unknown>;
+  return {
+    rootNodes: (target.cluster ?? [target]).map(({ host, port }) => ({ socket: { host, port } })),
+    defaults: { ...defaults, socket: { ...socket, ...(target.tls && tuning.serverName !== undefined ? { servername: tuning.serverName } : {}) } as RedisClientOptions['socket'] },
+    ...(tuning.maxCommandRedirections !== undefined ? { maxCommandRedirections: tuning.maxCommandRedirections } : {}),
   };
 }
 

@@ -7,8 +7,11 @@
  *   const node = await redisNode(createRedisEngine({ url, namespace }));
  *   const source = new EventSource(`${node.proxyUrl}/sub/room`); await opened(source);
  *   await request(`${node.internalUrl}/pub/room`, { method: 'POST', body: 'hi' });
+ *   server.pause(); await publishRefusedWithin(node.internalUrl, 'room', 1000); // a hung Redis: 503 in ~1 s
  */
+import assert from 'node:assert/strict';
 import type { EventSource } from 'eventsource';
+import { request } from 'undici';
 import type { RedisEngine } from '../../src/pubsub/engines/redis/index.ts';
 import { startGatewayWithInternal, type TestGateway } from './gateway.ts';
 
@@ -52,3 +55,17 @@ export const opened = (source: EventSource) => new Promise<void>((resolve, rejec
   source.addEventListener('open', () => resolve(), { once: true });
   source.addEventListener('error', () => reject(new Error('EventSource did not open')), { once: true });
 });
+
+/**
+ * Publishes to `channel` on the internal listener at `internalUrl` while Redis is hung and asserts
+ * the publisher gets 503 `ENGINE_UNAVAILABLE` after about `timeoutMs` (the command timeout the
+ * node was given): not before, and well before the engine's 3000 ms default would answer.
+ */
+export async function publishRefusedWithin(internalUrl: string, channel: string, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  const res = await request(`${internalUrl}/pub/${channel}`, { method: 'POST', body: 'stuck' });
+  const took = Date.now() - started;
+  assert.equal(res.statusCode, 503);
+  assert.equal(((await res.body.json()) as { code: string }).code, 'ENGINE_UNAVAILABLE');
+  assert.ok(took >= timeoutMs * 0.9 && took < timeoutMs + 2000, `answered after ${took} ms, bounded by the ${timeoutMs} ms command timeout`);
+}

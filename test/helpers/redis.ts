@@ -12,32 +12,21 @@
  *   const ns = testNamespace('conformance');
  *   after(() => dropNamespace(url, ns));
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
-import { createClient } from 'redis';
-import { freePort } from '../../bench/lib/processes.ts';
+import { dropNamespace, launchRedisServer, redisAnswers } from '../../bench/lib/bench-redis.ts';
+import { freePort, hasCommand } from '../../bench/lib/processes.ts';
 import type { RedisConnection } from '../../src/plugins/bundled/rate-limiting/redis-store.ts';
 import { parseRedisUrl } from '../../src/redis/url.ts';
 
 export const REDIS_MISSING = 'no Redis answers on REDIS_URL (default redis://127.0.0.1:6379): start one, e.g. redis-server --save "" --appendonly no';
 export const REDIS_SERVER_MISSING = 'redis-server is not installed: apt-get install redis-server';
 
-export const redisUrl = (): string => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+// Shared with the bench's Redis (bench/lib/bench-redis.ts): same probe, same clean-up.
+export { dropNamespace, redisAnswers };
 
-/** True when a Redis at `url` answers PING within `timeoutMs`. */
-export async function redisAnswers(url: string, timeoutMs = 2000): Promise<boolean> {
-  const client = createClient({ url, socket: { connectTimeout: timeoutMs, reconnectStrategy: false } });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    if (client.isOpen) client.destroy();
-  }
-}
+export const redisUrl = (): string => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 function missing(t: TestContext, why: string): undefined {
   if (process.env.CI === 'true') throw new Error(`${why} (required in CI)`);
@@ -79,20 +68,6 @@ export function testNamespace(label: string): string {
   return `sluice-test:${label}:${randomBytes(6).toString('hex')}:`;
 }
 
-/** Deletes every key under `namespace`. */
-export async function dropNamespace(url: string, namespace: string): Promise<void> {
-  const client = createClient({ url });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    const doomed: string[] = [];
-    for await (const keys of client.scanIterator({ MATCH: `${namespace}*`, COUNT: 500 })) doomed.push(...keys);
-    for (let i = 0; i < doomed.length; i += 500) await client.del(doomed.slice(i, i + 500));
-  } finally {
-    client.destroy();
-  }
-}
-
 export interface PrivateRedis {
   readonly port: number;
   readonly url: string;
@@ -107,18 +82,6 @@ export interface PrivateRedis {
   stop(): Promise<void>;
 }
 
-async function launch(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (child.exitCode !== null) break;
-    if (await redisAnswers(url, 500)) return child;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`redis-server did not start on port ${port}`);
-}
-
 const exited = (child: ChildProcess) => new Promise<void>((resolve) => {
   if (child.exitCode !== null || child.signalCode !== null) resolve();
   else child.once('exit', () => resolve());
@@ -126,9 +89,9 @@ const exited = (child: ChildProcess) => new Promise<void>((resolve) => {
 
 /** A private redis-server on a free port, or undefined after skipping (outside CI) when not installed. */
 export async function startRedisServer(t: TestContext): Promise<PrivateRedis | undefined> {
-  if (spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status !== 0) return missing(t, REDIS_SERVER_MISSING);
+  if (!hasCommand('redis-server')) return missing(t, REDIS_SERVER_MISSING);
   const port = await freePort();
-  let child = await launch(port);
+  let child = await launchRedisServer(port);
   // A test process that dies mid-test must not leave its server behind.
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);
@@ -143,7 +106,7 @@ export async function startRedisServer(t: TestContext): Promise<PrivateRedis | u
     url: `redis://127.0.0.1:${port}`,
     kill,
     restart: async () => {
-      child = await launch(port);
+      child = await launchRedisServer(port);
     },
     pause: () => void child.kill('SIGSTOP'),
     resume: () => void child.kill('SIGCONT'),

@@ -5,7 +5,10 @@ import { freePort } from '../../bench/lib/processes.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { engineFromSettings } from '../../src/pubsub/engines/from-settings.ts';
 import { isPubsubError } from '../../src/pubsub/errors.ts';
-import { dropNamespace, requireRedis, testNamespace } from '../helpers/redis.ts';
+import { request } from 'undici';
+import { startGatewayWithInternal } from '../helpers/gateway.ts';
+import { dropNamespace, requireRedis, startRedisServer, testNamespace } from '../helpers/redis.ts';
+import { publishRefusedWithin, SUBSCRIBER_CONFIG } from '../helpers/redis-nodes.ts';
 
 const STORE = { bufferLength: 10, messageTimeout: 60, channelTimeout: 0 };
 
@@ -54,6 +57,28 @@ describe('the engine a node settings ask for', () => {
       await assert.rejects(engine.publish('c', { data: Buffer.from('x') }, STORE), (e: unknown) => isPubsubError(e, 'ENGINE_UNAVAILABLE'));
     } finally {
       await engine.close();
+    }
+  });
+
+  it('redis_command_timeout reaches the engine: a hung (SIGSTOPped) Redis answers publishers 503 within it', async (t) => {
+    const server = await startRedisServer(t);
+    if (server === undefined) return;
+    const { logger } = capture();
+    const engine = await engineFromSettings({ engine: 'redis', redis_url: server.url, redis_namespace: 'bounds:', redis_command_timeout: 400, redis_replica_wait: 0 }, logger);
+    const gw = await startGatewayWithInternal(SUBSCRIBER_CONFIG, { engine });
+    try {
+      const first = await request(`${gw.internalUrl}/pub/bounded`, { method: 'POST', body: 'first' });
+      await first.body.dump();
+      assert.equal(first.statusCode, 202);
+
+      server.pause();
+      // Far below the 3000 ms default: only the setting explains an answer this soon.
+      await publishRefusedWithin(gw.internalUrl, 'bounded', 400);
+    } finally {
+      server.resume();
+      await gw.close();
+      await engine.close();
+      await server.stop();
     }
   });
 });

@@ -186,6 +186,17 @@ services:
     await assert.rejects(startGateway(bad('{ minute: 1, policy: redis }')), /config.redis.host: required field missing/);
     await assert.rejects(startGateway(bad('{ minute: 1, window_type: rolling }')), /window_type/);
   });
+
+  test('redis.cluster_nodes: empty, a bad port or an empty ip is refused with its path', async () => {
+    const cluster = (fields: string) => bad(`{ minute: 1, policy: redis, redis: { ${fields} } }`);
+    await assert.rejects(startGateway(cluster('cluster_nodes: []')), /config\.redis\.cluster_nodes \(plugin "rate-limiting"\): expected array length to be greater or equal to 1/);
+    await assert.rejects(startGateway(cluster('cluster_nodes: [{ ip: 10.0.0.1, port: 70000 }]')), /config\.redis\.cluster_nodes\[0\]\.port \(plugin "rate-limiting"\): expected integer to be less or equal to 65535, got 70000/);
+    await assert.rejects(startGateway(cluster('cluster_nodes: [{ ip: 10.0.0.1, port: 0 }]')), /cluster_nodes\[0\]\.port .*greater or equal to 1, got 0/);
+    await assert.rejects(startGateway(cluster('cluster_nodes: [{ ip: 10.0.0.1, port: seven }]')), /cluster_nodes\[0\]\.port .*expected integer, got "seven"/);
+    await assert.rejects(startGateway(cluster('cluster_nodes: [{ ip: "", port: 7000 }]')), /cluster_nodes\[0\]\.ip .*got ""/);
+    await assert.rejects(startGateway(cluster('cluster_nodes: [{ host: a, port: 7000 }]')), /cluster_nodes\[0\] \(plugin "rate-limiting"\): missing required field 'ip'/);
+    await assert.rejects(startGateway(cluster('cluster_max_redirections: -1, cluster_nodes: [{ ip: a, port: 1 }]')), /config\.redis\.cluster_max_redirections .*got -1/);
+  });
 });
 
 describe('rate-limiting policy redis: counters shared by two nodes', () => {

@@ -4,10 +4,12 @@ import { Value } from '@sinclair/typebox/value';
 import type { CompileEnv } from '../../src/plugins/contract.ts';
 import { clock } from '../../src/plugins/bundled/rate-limiting/clock.ts';
 import { access, compile, shutdown, type Compiled } from '../../src/plugins/bundled/rate-limiting/handler.ts';
+import { redisConnectionOf } from '../../src/plugins/bundled/rate-limiting/redis-config.ts';
 import { schema, type Config } from '../../src/plugins/bundled/rate-limiting/schema.ts';
 import { LocalStore, type RateLimitStore } from '../../src/plugins/bundled/rate-limiting/store.ts';
 import { windowAt } from '../../src/plugins/bundled/rate-limiting/windows.ts';
 import type { Pdk } from '../../src/plugins/pdk/types.ts';
+import { keySlot } from '../../src/redis/slot.ts';
 
 const realNow = clock.now;
 let now = 0;
@@ -80,7 +82,37 @@ describe('rate-limiting config checks (Kong messages)', () => {
     assert.throws(() => build({ minute: 1, limit_by: 'header' }), /config.header_name: required field missing/);
     assert.throws(() => build({ minute: 1, limit_by: 'path' }), /config.path: required field missing/);
     assert.throws(() => build({ minute: 1, policy: 'cluster' }), /DB-less/);
-    assert.throws(() => build({ minute: 1, policy: 'redis' }), /config.redis.host: required field missing/);
+    assert.throws(() => build({ minute: 1, policy: 'redis' }), /config.redis.host: required field missing \(policy is 'redis'; or set config.redis.cluster_nodes for a Redis Cluster\)/);
+  });
+});
+
+describe('rate-limiting redis connection (Kong fields)', () => {
+  const redis = (fields: Record<string, unknown>) => Value.Default(schema, { minute: 1, policy: 'redis', redis: fields }) as Config;
+
+  it('cluster_nodes select a Redis Cluster: seeds as given, cluster_max_redirections (default 5), credentials and ssl for every node', () => {
+    const c = redisConnectionOf(redis({ cluster_nodes: [{ ip: '10.0.0.1', port: 7000 }, { ip: 'cache-2' }], username: 'app', password: 'pw', ssl: true }));
+    assert.deepEqual(c.clusterNodes, [{ host: '10.0.0.1', port: 7000 }, { host: 'cache-2', port: 6379 }]);
+    assert.equal(c.clusterMaxRedirections, 5);
+    assert.deepEqual([c.username, c.password, c.ssl], ['app', 'pw', true]);
+    assert.equal(redisConnectionOf(redis({ cluster_nodes: [{ ip: 'a', port: 1 }], cluster_max_redirections: 2 })).clusterMaxRedirections, 2);
+    // A decK dump writes unset fields as null: one Redis then.
+    assert.equal(redisConnectionOf(redis({ host: 'cache', cluster_nodes: null })).clusterNodes, undefined);
+    assert.doesNotThrow(() => compile(redis({ cluster_nodes: [{ ip: '127.0.0.1', port: 1 }] })));
+  });
+
+  it("keys one request's counters under one hash tag (one Redis Cluster slot), whatever braces the identifier holds", async () => {
+    const seenKeys: string[][] = [];
+    const recording: RateLimitStore = {
+      increment: (keys, windows, at, by) => (seenKeys.push([...keys]), new LocalStore().increment(keys, windows, at, by)),
+    };
+    const conf: Compiled = { ...build({ second: 5, minute: 10, hour: 100, limit_by: 'header', header_name: 'x-user' }), store: recording, local: undefined };
+    for (const user of ['alice', 'a}b{c', '{x}', '}']) await hit(conf, { headers: { 'x-user': user } });
+    for (const keys of seenKeys) {
+      assert.equal(keys.length, 3);
+      assert.match(keys[0] ?? '', /^ratelimit:\{test-\d+:.*\}:second$/);
+      assert.equal(new Set(keys.map((k) => keySlot(`${k}|0`))).size, 1, keys.join(' '));
+    }
+    assert.notEqual(keySlot(`${seenKeys[0]?.[0]}`), keySlot(`${seenKeys[2]?.[0]}`), 'different identifiers, different tags');
   });
 });
 

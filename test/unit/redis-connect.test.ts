@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { resolveSettings } from '../../src/config/settings.ts';
-import { describeRedis, parseRedisUrl, redisClientOptions, RedisUrlError } from '../../src/redis/connect.ts';
+import { describeRedis, parseRedisUrl, redisClientOptions, redisClusterOptions, RedisUrlError } from '../../src/redis/connect.ts';
 import { keySlot } from '../../src/redis/slot.ts';
 
 describe('redis URLs', () => {
@@ -71,5 +74,53 @@ describe('redis settings', () => {
     assert.throws(() => settings({ SLUICE_REDIS_NAMESPACE: 'has space' }), /SLUICE_REDIS_NAMESPACE: invalid redis_namespace "has space"/);
     assert.throws(() => settings({ SLUICE_REDIS_NAMESPACE: 'app{1}:' }), /invalid redis_namespace "app\{1\}:" .*no braces/);
     assert.equal(settings({ SLUICE_ENGINE: 'redis', SLUICE_REDIS_URL: 'redis+cluster://a:7000,b:7000' }).redis_url, 'redis+cluster://a:7000,b:7000');
+  });
+});
+
+describe('redis engine bounds: redis_command_timeout, redis_replica_wait', () => {
+  const settings = (env: Record<string, string>, flags: Record<string, string> = {}, file?: string) =>
+    resolveSettings({ env, flags, ...(file !== undefined ? { file } : {}) });
+
+  it('default to the engine defaults (3000 ms per call, 1000 ms for a replica)', () => {
+    const s = settings({});
+    assert.deepEqual([s.redis_command_timeout, s.redis_replica_wait], [3000, 1000]);
+  });
+
+  it('read milliseconds from the file, the environment and flags (flags win); 0 turns the replica wait off', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sluice-settings-')), 'sluice.conf');
+    writeFileSync(file, 'redis_command_timeout = 750\nredis_replica_wait = 0\n');
+    const fromFile = settings({}, {}, file);
+    assert.deepEqual([fromFile.redis_command_timeout, fromFile.redis_replica_wait], [750, 0]);
+    const fromEnv = settings({ SLUICE_REDIS_COMMAND_TIMEOUT: '1500ms', SLUICE_REDIS_REPLICA_WAIT: '250' }, {}, file);
+    assert.deepEqual([fromEnv.redis_command_timeout, fromEnv.redis_replica_wait], [1500, 250]);
+    const fromFlag = settings({ SLUICE_REDIS_COMMAND_TIMEOUT: '1500' }, { redis_command_timeout: '100' });
+    assert.equal(fromFlag.redis_command_timeout, 100);
+  });
+
+  it('refuse what is not milliseconds in range, naming where the value came from', () => {
+    assert.throws(() => settings({ SLUICE_REDIS_COMMAND_TIMEOUT: '0' }), { message: 'SLUICE_REDIS_COMMAND_TIMEOUT: invalid redis_command_timeout "0" (milliseconds, 1 to 600000)' });
+    assert.throws(() => settings({ SLUICE_REDIS_COMMAND_TIMEOUT: '3s' }), /SLUICE_REDIS_COMMAND_TIMEOUT: invalid redis_command_timeout "3s"/);
+    assert.throws(() => settings({}, { redis_command_timeout: '600001' }), /--redis-command-timeout: invalid redis_command_timeout "600001" \(milliseconds, 1 to 600000\)/);
+    assert.throws(() => settings({ SLUICE_REDIS_REPLICA_WAIT: '-1' }), { message: 'SLUICE_REDIS_REPLICA_WAIT: invalid redis_replica_wait "-1" (milliseconds, 0 to 600000)' });
+    const file = join(mkdtempSync(join(tmpdir(), 'sluice-settings-')), 'sluice.conf');
+    writeFileSync(file, '# bounds\nredis_replica_wait = soon\n');
+    assert.throws(() => settings({}, {}, file), /sluice\.conf:2: redis_replica_wait: invalid redis_replica_wait "soon"/);
+  });
+});
+
+describe('redis cluster client options', () => {
+  it('seed every node with the same credentials and TLS, each node verified under its own name unless one is fixed', () => {
+    const target = parseRedisUrl('rediss+cluster://app:pw@a:7000,b:7001');
+    const o = redisClusterOptions(target, { maxCommandRedirections: 3 });
+    assert.deepEqual(o.rootNodes.map((n) => n.socket), [{ host: 'a', port: 7000 }, { host: 'b', port: 7001 }]);
+    assert.equal(o.maxCommandRedirections, 3);
+    assert.deepEqual([o.defaults?.username, o.defaults?.password, o.defaults?.disableOfflineQueue], ['app', 'pw', true]);
+    const socket = o.defaults?.socket as Record<string, unknown>;
+    assert.equal(socket.tls, true);
+    assert.equal(socket.servername, undefined);
+    assert.equal(socket.host, undefined);
+    const fixed = redisClusterOptions(target, { serverName: 'redis.internal', rejectUnauthorized: false }).defaults?.socket as Record<string, unknown>;
+    assert.deepEqual([fixed.servername, fixed.rejectUnauthorized], ['redis.internal', false]);
+    assert.equal((redisClusterOptions(parseRedisUrl('redis+cluster://a:1')).defaults?.socket as Record<string, unknown>).tls, undefined);
   });
 });

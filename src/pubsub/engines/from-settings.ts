@@ -1,6 +1,7 @@
 /**
  * The pub/sub engine a node's settings ask for: `memory`, or `redis` at `redis_url` under
- * `redis_namespace`. A redis engine gets up to `waitMs` to connect; if Redis is not there yet
+ * `redis_namespace`, each call bounded by `redis_command_timeout` (and, on a cluster, publishes
+ * waiting up to `redis_replica_wait` for a replica). A redis engine gets up to `waitMs` to connect; if Redis is not there yet
  * the node starts anyway (publishing answers 503 until it is) and says so in the log.
  *
  * @example
@@ -13,7 +14,8 @@ import { describeRedis, parseRedisUrl } from '../../redis/url.ts';
 import type { Engine } from '../engine.ts';
 import { createMemoryEngine } from './memory/index.ts';
 
-export type EngineSettings = Pick<NodeSettings, 'engine' | 'redis_url' | 'redis_namespace'>;
+/** Unset bounds take the engine's defaults (3000 ms per call, 1000 ms for a replica). */
+export type EngineSettings = Pick<NodeSettings, 'engine' | 'redis_url' | 'redis_namespace'> & Partial<Pick<NodeSettings, 'redis_command_timeout' | 'redis_replica_wait'>>;
 
 /** Connection errors repeat on every reconnect attempt: log one per this many ms. */
 const ERROR_LOG_INTERVAL_MS = 30_000;
@@ -28,6 +30,8 @@ export async function engineFromSettings(settings: EngineSettings, logger: Logge
   const engine = createRedisEngine({
     target,
     namespace: settings.redis_namespace,
+    ...(settings.redis_command_timeout !== undefined ? { commandTimeoutMs: settings.redis_command_timeout } : {}),
+    ...(settings.redis_replica_wait !== undefined ? { replicaWaitMs: settings.redis_replica_wait } : {}),
     onError: (error, context) => {
       const now = Date.now();
       if (now - lastLogged < ERROR_LOG_INTERVAL_MS) return;

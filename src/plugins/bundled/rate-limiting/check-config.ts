@@ -27,7 +27,7 @@ export function checkConfig(config: Config): void {
   if (config.policy === 'cluster') {
     throw new Error("config.policy: 'cluster' keeps counters in Kong's database and Sluice runs DB-less; use 'local' or 'redis'");
   }
-  if (config.policy === 'redis' && !(config.redis?.host ?? config.redis_host)) {
-    throw new Error("config.redis.host: required field missing (policy is 'redis')");
+  if (config.policy === 'redis' && !(config.redis?.host ?? config.redis_host) && !config.redis?.cluster_nodes) {
+    throw new Error("config.redis.host: required field missing (policy is 'redis'; or set config.redis.cluster_nodes for a Redis Cluster)");
   }
 }

@@ -71,7 +71,7 @@ export function compile(config: Config, env?: CompileEnv): Compiled {
   }
   return {
     limits,
-    keyPrefix: `ratelimit:${env?.instance.id ?? 'rate-limiting'}:`,
+    keyPrefix: `ratelimit:{${env?.instance.id ?? 'rate-limiting'}:`,
     limitBy: config.limit_by,
     headerName: config.header_name ?? undefined,
     path: config.path ?? undefined,
@@ -108,7 +108,10 @@ export function access(kong: Pdk, conf: Compiled): void | Promise<void> {
   const windows = new Array<LimitWindow>(conf.limits.length);
   for (let i = 0; i < conf.limits.length; i++) {
     const limit = conf.limits[i]!;
-    keys[i] = conf.keyPrefix + identifier + ':' + limit.period;
+    // `ratelimit:{<instance>:<identifier>}:<period>`: one hash tag per identifier, so on a Redis
+    // Cluster all of a request's counters share a slot (whatever braces the identifier holds, the
+    // tag ends at or before this `}`, inside what the keys have in common).
+    keys[i] = conf.keyPrefix + identifier + '}:' + limit.period;
     windows[i] = limit.windowAt(now);
   }
   if (conf.local) {

@@ -1,7 +1,7 @@
 /**
  * From Kong's rate-limiting config to the node's shared Redis store. The pre-3.6 `redis_*`
  * shorthands win when given (Kong translates them onto the 3.6+ `redis` record), the record
- * gives the rest.
+ * gives the rest. `redis.cluster_nodes` (no shorthand) selects a Redis Cluster.
  */
 import { BatchedStore } from './batched-store.ts';
 import { redisStoreFor, type RedisConnection } from './redis-store.ts';
@@ -20,6 +20,9 @@ export function redisConnectionOf(config: Config): RedisConnection {
     sslVerify: config.redis_ssl_verify ?? redis?.ssl_verify ?? false,
     serverName: config.redis_server_name ?? redis?.server_name ?? undefined,
     timeout: config.redis_timeout ?? redis?.timeout ?? 2000,
+    ...(redis?.cluster_nodes
+      ? { clusterNodes: redis.cluster_nodes.map(({ ip, port }) => ({ host: ip, port })), clusterMaxRedirections: redis.cluster_max_redirections }
+      : {}),
   };
 }
 

@@ -1,16 +1,16 @@
 /**
- * Kong's `redis` policy: counters shared by every node in one Redis. One Lua script per call
- * counts (or takes back) a request in all its windows atomically and reads the previous
- * windows' counts, so N nodes racing on one limit let exactly L requests through.
- *
- * A counter is a hash `{count, keep}`: `keep` is the caller's `keepUntil`, so expiry follows
- * the gateway's clock (as the local store does) and `PEXPIRE` only collects the garbage.
+ * Kong's `redis` policy: counters shared by every node in one Redis, one atomic Lua script per
+ * call (redis-script.ts). With `clusterNodes` set the store is a Redis Cluster's
+ * (redis-cluster-store.ts); `redisStoreFor` picks.
  *
  * @example
  *   const store = redisStoreFor({ host: '127.0.0.1', port: 6379, database: 0, timeout: 2000 });
- *   await store.increment(['ratelimit:x:ip:minute'], [{ start, keepUntil }], Date.now());
+ *   await store.increment(['ratelimit:{x:1.2.3.4}:minute'], [{ start, keepUntil }], Date.now());
  */
 import { createClient, type RedisClientType } from 'redis';
+import type { RedisNodeAddress } from '../../../redis/url.ts';
+import { RedisClusterStore } from './redis-cluster-store.ts';
+import { replyCounts, scriptCall, SCRIPT, withTimeout } from './redis-script.ts';
 import type { CounterWindow, RateLimitStore, WindowCount } from './store.ts';
 
 /** Kong's `config.redis` fields that decide the connection. */
@@ -25,37 +25,18 @@ export interface RedisConnection {
   readonly serverName?: string | undefined;
   /** ms for connecting and for each call; past it the call fails (and fault_tolerant decides). */
   readonly timeout: number;
+  /** Kong's `cluster_nodes`: when set, the seeds of a Redis Cluster (`host`/`port`/`database` are then unused). */
+  readonly clusterNodes?: readonly RedisNodeAddress[] | undefined;
+  /** Kong's `cluster_max_redirections`: MOVED/ASK hops one call may follow. */
+  readonly clusterMaxRedirections?: number | undefined;
 }
 
-// KEYS: per window, its counter then its previous window's counter (the same key when not wanted).
-// ARGV: by, now, then per window: keepUntil, wantPrevious (1/0).
-const SCRIPT = `
-local by = tonumber(ARGV[1])
-local now = tonumber(ARGV[2])
-local out = {}
-for i = 1, #KEYS / 2 do
-  local key = KEYS[2 * i - 1]
-  local keep = tonumber(ARGV[1 + 2 * i])
-  local stored = redis.call('HMGET', key, 'count', 'keep')
-  local count = 0
-  if stored[2] and tonumber(stored[2]) > now then count = tonumber(stored[1]) end
-  if by > 0 or count > 0 then
-    count = math.max(0, count + by)
-    redis.call('HSET', key, 'count', count, 'keep', keep)
-    redis.call('PEXPIRE', key, math.max(1, keep - now))
-  end
-  local previous = 0
-  if ARGV[2 + 2 * i] == '1' then
-    local before = redis.call('HMGET', KEYS[2 * i], 'count', 'keep')
-    if before[2] and tonumber(before[2]) > now then previous = tonumber(before[1]) end
-  end
-  out[2 * i - 1] = count
-  out[2 * i] = previous
-end
-return out
-`;
+/** A store that holds connections: closing it ends them. */
+export interface ClosableStore extends RateLimitStore {
+  close(): Promise<void>;
+}
 
-export class RedisStore implements RateLimitStore {
+export class RedisStore implements ClosableStore {
   private readonly client: RedisClientType;
   private connecting: Promise<void> | undefined;
   private lastError = '';
@@ -86,15 +67,8 @@ export class RedisStore implements RateLimitStore {
 
   async increment(keys: readonly string[], windows: readonly CounterWindow[], now: number, by = 1): Promise<readonly WindowCount[]> {
     await this.connect();
-    const scriptKeys: string[] = [];
-    const args: string[] = [String(by), String(now)];
-    keys.forEach((key, i) => {
-      const window = windows[i] as CounterWindow;
-      scriptKeys.push(`${key}|${window.start}`, window.previousStart === undefined ? `${key}|${window.start}` : `${key}|${window.previousStart}`);
-      args.push(String(window.keepUntil), window.previousStart === undefined ? '0' : '1');
-    });
-    const reply = (await this.withTimeout(this.client.eval(SCRIPT, { keys: scriptKeys, arguments: args }))) as number[];
-    return keys.map((_, i) => ({ current: Number(reply[2 * i]), previous: Number(reply[2 * i + 1]) }));
+    const reply = await this.withTimeout(this.client.eval(SCRIPT, scriptCall(keys, windows, now, by)));
+    return replyCounts(keys.length, reply);
   }
 
   /** Closes the connection; later calls fail. */
@@ -125,25 +99,24 @@ export class RedisStore implements RateLimitStore {
   }
 
   private withTimeout<T>(work: Promise<T>): Promise<T> {
-    if (this.connection.timeout <= 0) return work;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`redis ${this.connection.host}:${this.connection.port} did not answer in ${this.connection.timeout} ms`)), this.connection.timeout);
-    });
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+    return withTimeout(work, this.connection.timeout, `redis ${this.connection.host}:${this.connection.port}`);
   }
 }
 
-const stores = new Map<string, RedisStore>();
+const stores = new Map<string, ClosableStore>();
 
 /**
- * The node's store for one Redis: shared by every plugin instance with the same connection
- * fields and kept across config reloads (counters live in Redis; the connection is reused).
+ * The node's store for one Redis (or Redis Cluster): shared by every plugin instance with the
+ * same connection fields and kept across config reloads (counters live in Redis; the connection
+ * is reused).
  */
-export function redisStoreFor(connection: RedisConnection, onError?: (message: string) => void): RedisStore {
+export function redisStoreFor(connection: RedisConnection, onError?: (message: string) => void): ClosableStore {
   const key = JSON.stringify(connection);
   let store = stores.get(key);
-  if (store === undefined) stores.set(key, (store = new RedisStore(connection, onError)));
+  if (store === undefined) {
+    store = connection.clusterNodes !== undefined ? new RedisClusterStore(connection, onError) : new RedisStore(connection, onError);
+    stores.set(key, store);
+  }
   return store;
 }
 

@@ -4,7 +4,20 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 const Nullable = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
 const Limit = Nullable(Type.Number({ exclusiveMinimum: 0 }));
 
-/** Kong's shared `redis` record (3.6+ layout), accepted now for the redis policy to come. */
+/** One seed of a Redis Cluster, as Kong names it (`ip` may also be a host name). */
+const ClusterNode = Type.Object(
+  {
+    ip: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 6379 }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Kong's shared `redis` record (3.6+ layout), with Kong 3.x's cluster fields: `cluster_nodes`
+ * (seeds; when set, the counters live on that Redis Cluster and `host`/`port`/`database` are
+ * unused) and `cluster_max_redirections`.
+ */
 const Redis = Type.Object(
   {
     host: Nullable(Type.String({ minLength: 1 })),
@@ -21,6 +34,8 @@ const Redis = Type.Object(
     server_name: Nullable(Type.String()),
     keepalive_pool_size: Type.Integer({ minimum: 1, default: 256 }),
     keepalive_backlog: Nullable(Type.Integer({ minimum: 0 })),
+    cluster_nodes: Nullable(Type.Array(ClusterNode, { minItems: 1 })),
+    cluster_max_redirections: Type.Integer({ minimum: 0, default: 5 }),
   },
   { additionalProperties: false },
 );

@@ -1,9 +1,10 @@
 /**
  * Where rate-limiting counters live (Kong's `policy`). A store adds to a set of counters in
  * one atomic step and answers their new values, so a request is counted and compared without
- * a gap another request could slip into. `local` is below; `redis` (redis-store.ts) and its
- * batched form (`sync_rate`, batched-store.ts) run the same contract tests
- * (`test/unit/plugin-rate-limiting-store.test.ts`).
+ * a gap another request could slip into. `local` is below; `redis` (redis-store.ts, on a Redis
+ * Cluster redis-cluster-store.ts) and its batched form (`sync_rate`, batched-store.ts) run the
+ * same contract tests (`test/conformance/rate-limit-store-contract.ts`). On a cluster the keys of
+ * one call must share a `{hash tag}`, as the handler's do.
  */
 export interface RateLimitStore {
   /**

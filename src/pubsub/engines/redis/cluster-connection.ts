@@ -18,7 +18,7 @@
  *   await links.ready;
  */
 import { createCluster, ErrorReply, type RedisClusterType } from 'redis';
-import { describeRedis, redisClientOptions, type RedisTarget } from '../../../redis/connect.ts';
+import { describeRedis, redisClusterOptions, type RedisTarget } from '../../../redis/connect.ts';
 import { ClusterTopology } from './cluster-topology.ts';
 import { BUFFERS } from './connection.ts';
 import { bounded, type CommandLink, type EngineLinks, type LinkEvents, type LinkOptions } from './link.ts';
@@ -47,13 +47,7 @@ export class ClusterConnection implements EngineLinks {
 
   constructor(target: RedisTarget, private readonly events: LinkEvents, private readonly options: LinkOptions) {
     this.description = describeRedis(target);
-    const defaults = redisClientOptions({ ...target, database: 0 }, { name: `sluice-${options.nodeId}` });
-    // Each node's own host names its TLS server, not the first seed's.
-    const { servername: _servername, host: _host, port: _port, ...socket } = defaults.socket as Record<string, unknown>;
-    this.client = createCluster({
-      rootNodes: (target.cluster ?? [target]).map(({ host, port }) => ({ socket: { host, port } })),
-      defaults: { ...defaults, socket },
-    }) as unknown as RedisClusterType;
+    this.client = createCluster(redisClusterOptions(target, { name: `sluice-${options.nodeId}` })) as unknown as RedisClusterType;
     this.client.on('error', (e: Error) => events.onError(e, 'command'));
     this.client.on('node-error', (e: Error) => {
       events.onError(e, 'command');
