@@ -44,10 +44,9 @@ export const STUCK_CLIENT_GRACE_MS = 1000;
 
 type Farewell = Exclude<EndReason, 'UNSUBSCRIBED'>;
 
-export async function serveStream(exchange: SubscriberExchange, format: StreamFormat): Promise<void> {
-  const cursor = await cursorOrAnswer(exchange);
-  if (cursor === undefined) return;
-  await new StreamSubscriber(exchange, format).run(cursor);
+/** A promise chain, not an async function: an open stream should not keep one more suspended frame. */
+export function serveStream(exchange: SubscriberExchange, format: StreamFormat): Promise<void> {
+  return cursorOrAnswer(exchange).then((cursor) => (cursor === undefined ? undefined : new StreamSubscriber(exchange, format).run(cursor)));
 }
 
 /**
