@@ -247,6 +247,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       requestId: ctx.id,
       ...(upgrade ? { upgrade } : {}),
       holdStreams: (hub, stream) => deps.holdStreams(ctx, hub, stream),
+      adoptSocket: deps.trackUpgrade,
       ...(observer ? { trackStream: (transport: string, channels: readonly string[]) => observer.trackStream(ctx, transport, channels) } : {}),
       writeHead: async (status, headers) => {
         if (run) {

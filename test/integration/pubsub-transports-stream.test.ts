@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { EventSource } from 'eventsource';
 import { createHub, createMemoryEngine, type Hub } from '../../src/pubsub/index.ts';
 import { chunkedTransport } from '../../src/pubsub/transports/chunked.ts';
+import { detachedStreamCount } from '../../src/pubsub/transports/detach.ts';
 import { eventsourceTransport, RECONNECT_RETRY_MS } from '../../src/pubsub/transports/eventsource.ts';
 import { multipartTransport } from '../../src/pubsub/transports/multipart.ts';
 import { rawstreamTransport } from '../../src/pubsub/transports/rawstream.ts';
@@ -346,6 +347,46 @@ describe('stream framing on the wire', () => {
     await v10.closed; // HTTP/1.0: the body ends with the connection
     await v11.until((t) => t.endsWith('0\r\n\r\n'));
     v11.socket.destroy();
+  });
+
+  it('takes an HTTP/1.1 stream\'s socket from the HTTP server once the head is out (parser freed)', async () => {
+    const before = detachedStreamCount();
+    const client = rawGet(h.port, '/sub/detach', { accept: 'text/event-stream' });
+    await client.until((t) => t.includes(': hi'));
+    assert.equal(detachedStreamCount(), before + 1, 'the stream no longer detaches: idle subscribers cost a parser and req/res again');
+    const id = await h.publish('detach', 'after detach');
+    const frame = `id: ${id}\ndata: after detach\n\n`;
+    await client.until((t) => t.endsWith(`${Buffer.byteLength(frame).toString(16)}\r\n${frame}\r\n`));
+    // Bytes a client sends on a stream are ignored, not parsed as a next request.
+    client.socket.write('GET /sub/other HTTP/1.1\r\nHost: x\r\n\r\n');
+    await h.hub.delete('detach');
+    await client.closed; // farewell, terminating chunk, then the connection closes
+    assert.ok(client.text().endsWith(':410: 410 Gone\n\n\r\n0\r\n\r\n'), client.text());
+    assert.equal((client.text().match(/HTTP\/1\.1 /g) ?? []).length, 1);
+  });
+
+  it('ends a detached stream when the client half-closes (FIN), as Node\'s server would', async () => {
+    const client = rawGet(h.port, '/sub/fin', { accept: 'text/event-stream' });
+    await client.until((t) => t.includes(': hi'));
+    const serving = h.served.at(-1)!;
+    assert.equal((await h.hub.info('fin'))?.subscribers, 1);
+    client.socket.end();
+    await Promise.all([serving, client.closed]);
+    assert.equal((await h.hub.info('fin'))?.subscribers ?? 0, 0);
+  });
+
+  it('writes pings and the farewell on a detached HTTP/1.0 stream without chunk framing', async () => {
+    const x = await harness(eventsourceTransport, { pingInterval: 0.05 });
+    try {
+      const v10 = rawGet(x.port, '/sub/ping10', { accept: 'text/event-stream' }, 'GET %s HTTP/1.0');
+      await v10.until((t) => t.includes('event: ping\ndata: \n\n'));
+      await x.hub.delete('ping10');
+      await v10.closed;
+      const body = v10.text().slice(v10.text().indexOf('\r\n\r\n') + 4);
+      assert.match(body, /^: hi\n\n(event: ping\ndata: \n\n)+:410: 410 Gone\n\n$/);
+    } finally {
+      await x.close();
+    }
   });
 
   it('answers HEAD with the stream head only', async () => {

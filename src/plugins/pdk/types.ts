@@ -156,6 +156,8 @@ export interface TerminatorExchange {
    * metrics and the access log are both off.
    */
   trackStream?(transport: string, channels: readonly string[]): StreamTracker;
+  /** A socket a stream took over from the HTTP server: destroyed if a drain outlasts its timeout. */
+  adoptSocket?(socket: Duplex): void;
 }
 
 /** What a subscriber stream serves; a reload that changes it asks the client to reconnect. */

@@ -12,6 +12,7 @@
 import type { Cursor, Message } from '../engine.ts';
 import type { EndReason, Sink, Subscription } from '../hub.ts';
 import type { MessageId } from '../message-id.ts';
+import { detachHttpSocket } from './detach.ts';
 import { answerError, cursorOrAnswer } from './resume.ts';
 import type { SubscriberExchange } from './types.ts';
 import { encodeWire, openWire, type Chunk, type FrameCache, type Wire } from './wire.ts';
@@ -43,15 +44,18 @@ export const STUCK_CLIENT_GRACE_MS = 1000;
 
 type Farewell = Exclude<EndReason, 'UNSUBSCRIBED'>;
 
-export async function serveStream(exchange: SubscriberExchange, format: StreamFormat): Promise<void> {
-  const cursor = await cursorOrAnswer(exchange);
-  if (cursor === undefined) return;
-  await new StreamSubscriber(exchange, format).run(cursor);
+/** A promise chain, not an async function: an open stream should not keep one more suspended frame. */
+export function serveStream(exchange: SubscriberExchange, format: StreamFormat): Promise<void> {
+  return cursorOrAnswer(exchange).then((cursor) => (cursor === undefined ? undefined : new StreamSubscriber(exchange, format).run(cursor)));
 }
 
 /**
  * One streaming subscriber: the hub's sink. A class rather than closures because there is one per
  * open connection (tens of thousands) and its methods run once per delivery.
+ *
+ * Once the head is out, an HTTP/1 stream takes its socket over (see detach.ts): everything after
+ * goes straight to the socket and the connection closes with the stream. Otherwise (HTTP/2, or
+ * Node internals not as expected) pings and the end go through `res` as before.
  */
 class StreamSubscriber implements Sink {
   private open = false;
@@ -61,11 +65,21 @@ class StreamSubscriber implements Sink {
   private subscription: Subscription | undefined;
   private stopStarted: (() => void) | undefined;
   private wire: Wire | undefined;
+  /** Set when the socket is the stream's alone (detached from Node's HTTP server). */
+  private own: Wire | undefined;
   private waitingDrain = false;
+  private closedSignal: (() => void) | undefined;
   private readonly shared: FrameCache | undefined;
   private readonly onDrain = (): void => {
     this.waitingDrain = false;
     this.subscription?.resume();
+  };
+  /** The client went away (the response's or, once detached, the socket's `close`). */
+  private readonly onClose = (): void => {
+    this.closed = true;
+    this.stopStarted?.();
+    void this.subscription?.close();
+    this.closedSignal?.();
   };
 
   constructor(private readonly exchange: SubscriberExchange, private readonly format: StreamFormat) {
@@ -74,12 +88,8 @@ class StreamSubscriber implements Sink {
 
   async run(cursor: Cursor): Promise<void> {
     const { res, hub, channels, options } = this.exchange;
-    const done = new Promise<void>((resolve) => res.once('close', resolve));
-    res.once('close', () => {
-      this.closed = true;
-      this.stopStarted?.();
-      void this.subscription?.close();
-    });
+    const done = new Promise<void>((resolve) => (this.closedSignal = resolve));
+    res.once('close', this.onClose);
     let subscription: Subscription;
     try {
       subscription = await hub.subscribe(channels, cursor, this, options.limits);
@@ -127,13 +137,26 @@ class StreamSubscriber implements Sink {
     if (this.format.preamble !== undefined) res.write(this.format.preamble);
     else res.flushHeaders();
     this.wire = openWire(req, res);
+    if (this.wire !== undefined) this.takeSocket(this.wire);
     this.open = true;
     let ok = true;
     for (const { message, id } of this.held) ok = this.send(message, id);
     this.held = [];
     if (this.endReason !== undefined) return this.finish(this.endReason);
-    this.stopStarted = this.format.started?.((chunk) => void this.writeThroughResponse(chunk));
+    this.stopStarted = this.format.started?.((chunk) => void this.write(chunk));
     if (ok) subscription.resume();
+  }
+
+  /** Detaches the socket from Node's HTTP server when it can; the client's going away is then the socket's `close`. */
+  private takeSocket(wire: Wire): void {
+    const { req, res } = this.exchange;
+    const socket = detachHttpSocket(req, res);
+    if (socket === undefined) return;
+    this.own = wire;
+    res.removeListener('close', this.onClose);
+    if (socket.destroyed) return this.onClose();
+    socket.once('close', this.onClose);
+    this.exchange.adoptSocket?.(socket);
   }
 
   private send(message: Message, id: MessageId): boolean {
@@ -141,7 +164,7 @@ class StreamSubscriber implements Sink {
     const wire = this.wire;
     if (wire === undefined) {
       const chunk = this.format.frame(message, id);
-      return chunk === undefined ? true : this.writeThroughResponse(chunk);
+      return chunk === undefined ? true : this.write(chunk);
     }
     const bytes = this.shared !== undefined
       ? this.shared.wire(message, wire.mode, () => this.format.frame(message, id))
@@ -155,8 +178,14 @@ class StreamSubscriber implements Sink {
     return chunk === undefined ? null : encodeWire(chunk, wire.mode);
   }
 
-  /** Pings and the no-socket fallback: through `res`, which frames and orders them. */
-  private writeThroughResponse(chunk: Chunk): boolean {
+  /** Pings and the no-socket fallback: to the socket once it is ours, else through `res` (which frames and orders them). */
+  private write(chunk: Chunk): boolean {
+    const own = this.own;
+    if (own !== undefined) {
+      if (this.closed || own.socket.writableEnded) return true;
+      const bytes = encodeWire(chunk, own.mode);
+      return bytes.length === 0 || this.pushBack(own.socket.write(bytes), own.socket);
+    }
     const { res } = this.exchange;
     if (this.closed || res.writableEnded) return true;
     return this.pushBack(res.write(chunk), res);
@@ -172,13 +201,28 @@ class StreamSubscriber implements Sink {
 
   private finish(reason: Farewell): void {
     this.stopStarted?.();
+    const bye = this.format.farewell?.(reason);
+    const own = this.own;
+    if (own !== undefined) return this.finishOwn(own, bye);
     const { res } = this.exchange;
     if (this.closed || res.writableEnded) return;
     res.removeListener('drain', this.onDrain);
     this.wire?.socket.removeListener('drain', this.onDrain);
-    const bye = this.format.farewell?.(reason);
     if (bye !== undefined) res.end(bye);
     else res.end();
     if (res.writableLength > 0) setTimeout(() => res.destroy(), STUCK_CLIENT_GRACE_MS).unref();
   }
+
+  /** The farewell and, for a chunked body, its terminator; then the connection closes. */
+  private finishOwn({ socket, mode }: Wire, bye: Chunk | undefined): void {
+    if (this.closed || socket.writableEnded) return;
+    socket.removeListener('drain', this.onDrain);
+    const last = bye === undefined ? EMPTY : encodeWire(bye, mode);
+    socket.end(mode === 'chunked' ? Buffer.concat([last, LAST_CHUNK]) : last);
+    if (socket.writableLength > 0) setTimeout(() => socket.destroy(), STUCK_CLIENT_GRACE_MS).unref();
+  }
 }
+
+const EMPTY = Buffer.alloc(0);
+/** The end of a chunked body: the zero-length chunk, no trailers. */
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');

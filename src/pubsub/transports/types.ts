@@ -46,6 +46,11 @@ export interface SubscriberExchange {
    * rate-limit headers reach stream responses too). Use it instead of `res.writeHead`.
    */
   writeHead(status: number, headers: Record<string, string | string[]>): Promise<void>;
+  /**
+   * A socket the transport took over from the HTTP server (a detached stream): the gateway
+   * destroys it if a drain outlasts its timeout, as it does for upgraded sockets.
+   */
+  adoptSocket?(socket: Duplex): void;
 }
 
 /** A subscriber transport: one file each under `src/pubsub/transports/`. */
