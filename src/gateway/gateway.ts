@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Snapshot } from '../config/types.ts';
@@ -13,7 +13,8 @@ import { createAdminHandler, createStatusHandler } from './admin-handler.ts';
 import { createInternalHandler, type InternalAccess } from './internal-handler.ts';
 import { listen, type ListenAddress } from './listeners.ts';
 import { createProxyHandler } from './proxy-handler.ts';
-import { createListenerServer } from './servers.ts';
+import { ConnectionDrain } from './connection-drain.ts';
+import { createListenerServer, type Http2Limits, type ListenerServer, type TlsServerOptions } from './servers.ts';
 import { recheckStream } from './recheck.ts';
 import { buildRuntimeState, type RuntimeState } from './state.ts';
 import { StreamRegistry, type RecheckSummary } from './streams.ts';
@@ -35,6 +36,10 @@ export interface GatewayOptions {
   readonly realIpHeader: string;
   readonly realIpRecursive: boolean;
   readonly maxHeaderSize: number;
+  /** Limits of `http2` listeners (settings `http2_*`); default: `DEFAULT_HTTP2_LIMITS` (servers.ts). */
+  readonly http2?: Http2Limits;
+  /** Certificates of `ssl` listeners. */
+  readonly tls?: TlsServerOptions;
   /** Bytes; 0 means no limit, as nginx's `client_max_body_size 0`. */
   readonly clientMaxBodySize: number;
   /** Largest Admin API request body (`POST /config`) in bytes; 0 = no limit. Default 10 MiB. */
@@ -77,7 +82,7 @@ export interface ReloadResult extends RecheckSummary {
 export class Gateway {
   readonly nodeId = randomUUID();
   private state: RuntimeState;
-  private readonly servers: { name: ListenerName; server: Server; address: string }[] = [];
+  private readonly servers: { name: ListenerName; server: ListenerServer; drain: ConnectionDrain; address: string }[] = [];
   /** Sockets handed over by `upgrade`; the HTTP server no longer tracks them. */
   private readonly upgraded = new Set<Duplex>();
   private readonly upstream: UpstreamClient;
@@ -237,13 +242,16 @@ export class Gateway {
           bodyLimit: this.bodyLimitOf(name),
           maxHeaderSize: this.options.maxHeaderSize,
           workerTag: this.options.workerTag,
+          tls: this.options.tls,
+          http2: this.options.http2,
         });
+        const drain = new ConnectionDrain(server);
         server.on('connection', (socket: Duplex) => {
           this.connections++;
           socket.once('close', () => this.connections--);
         });
         const bound = await listen(server, name, address);
-        this.servers.push({ name, server, address: bound });
+        this.servers.push({ name, server, drain, address: bound });
       }
     }
   }
@@ -260,15 +268,15 @@ export class Gateway {
 
   private async closeServers(drainTimeoutMs: number): Promise<void> {
     const closing = this.servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve())));
-    for (const { server } of this.servers) server.closeIdleConnections();
+    for (const { drain } of this.servers) drain.closeIdle();
     const timer = setTimeout(() => {
-      for (const { server } of this.servers) server.closeAllConnections();
+      for (const { drain } of this.servers) drain.closeAll();
       for (const socket of this.upgraded) socket.destroy();
     }, drainTimeoutMs);
     timer.unref();
     // Keep-alive connections that finish their last request become idle: close them too.
     const idleSweep = setInterval(() => {
-      for (const { server } of this.servers) server.closeIdleConnections();
+      for (const { drain } of this.servers) drain.closeIdle();
     }, 50);
     idleSweep.unref();
     try {

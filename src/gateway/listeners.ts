@@ -1,5 +1,5 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
+
 
 /** One address a listener binds, parsed from e.g. `0.0.0.0:8000` or `[::1]:8001 ssl`. */
 export interface ListenAddress {

@@ -1,5 +1,6 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.ts';
@@ -87,7 +88,8 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       req,
       res,
       state,
-      scheme: 'encrypted' in req.socket ? 'https' : 'http',
+      // (`in` would miss it on HTTP/2, where `req.socket` is a proxy of the TLS socket.)
+      scheme: (req.socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http',
       clientIp: resolveClientIp(peer, req.headers, trusted, deps.realIpHeader, deps.realIpRecursive),
       path,
       query,

@@ -7,7 +7,10 @@
  *
  * Messages delivered before the head is out (replay during subscribe) are held and written right
  * after the preamble, in order; the hub queues (and bounds) what comes meanwhile. Once the head
- * is out, frames go straight to the socket (see wire.ts).
+ * is out, frames go straight to the socket, or to the h2 stream (see wire.ts). A client that
+ * does not read fills the socket's buffer (HTTP/1.x) or its h2 stream's flow-control window and
+ * then the stream's buffer (HTTP/2): either way `write` returns false, `deliver` tells the hub,
+ * and the hub's bounded queue decides when it is a slow consumer.
  */
 import type { Cursor, Message } from '../engine.ts';
 import type { EndReason, Sink, Subscription } from '../hub.ts';
@@ -147,7 +150,7 @@ class StreamSubscriber implements Sink {
       ? this.shared.wire(message, wire.mode, () => this.format.frame(message, id))
       : this.encode(message, id, wire);
     if (bytes === null || bytes.length === 0) return true;
-    return this.pushBack(wire.socket.write(bytes), wire.socket);
+    return this.pushBack(wire.out.write(bytes), wire.out);
   }
 
   private encode(message: Message, id: MessageId, wire: Wire): Buffer | null {
@@ -175,7 +178,7 @@ class StreamSubscriber implements Sink {
     const { res } = this.exchange;
     if (this.closed || res.writableEnded) return;
     res.removeListener('drain', this.onDrain);
-    this.wire?.socket.removeListener('drain', this.onDrain);
+    this.wire?.out.removeListener('drain', this.onDrain);
     const bye = this.format.farewell?.(reason);
     if (bye !== undefined) res.end(bye);
     else res.end();
