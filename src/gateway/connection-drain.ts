@@ -24,9 +24,15 @@ export class ConnectionDrain {
   private readonly sessions = new Set<Http2Session>();
   /** HTTP/1.1 sockets on an http2 listener, with their requests in flight. */
   private readonly h1Sockets = new Map<Socket, number>();
+  /** Every TCP connection of an http2 listener. */
+  private readonly sockets = new Set<Socket>();
 
   constructor(private readonly server: ListenerServer) {
     if (!isHttp2Server(server)) return;
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     server.on('session', (session: Http2Session) => {
       this.sessions.add(session);
       session.once('close', () => this.sessions.delete(session));
@@ -66,6 +72,8 @@ export class ConnectionDrain {
     const server = this.server;
     if (!isHttp2Server(server)) return void server.closeAllConnections();
     for (const session of this.sessions) session.destroy();
-    for (const socket of this.h1Sockets.keys()) socket.destroy();
+    // A destroyed session only ends its socket, which then waits for the client's end:
+    // a client that never closes would hold the listener open.
+    for (const socket of this.sockets) socket.destroy();
   }
 }

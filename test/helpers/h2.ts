@@ -11,6 +11,8 @@
  */
 import { connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders, type SecureClientSessionOptions } from 'node:http2';
 import { once } from 'node:events';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import type { GatewayOptions } from '../../src/gateway/gateway.ts';
 import { startGateway, type TestGateway } from './gateway.ts';
 import { testPki, type Pem } from './tls.ts';
@@ -50,7 +52,10 @@ export async function startH2Gateway(yaml: string, overrides: Partial<GatewayOpt
       sessions.add(session);
       session.once('close', () => sessions.delete(session));
       session.on('error', () => {});
+      // The server's SETTINGS (stream limits) may come just after the handshake.
+      const settled = once(session, 'remoteSettings');
       await once(session, 'connect');
+      await settled;
       return session;
     },
     async close() {
@@ -134,4 +139,24 @@ export function h2Stream(session: ClientHttp2Session, path: string, headers: Out
       });
     },
   };
+}
+
+export interface H1Response extends H2Response {
+  /** What ALPN settled on for the connection (`http/1.1`, or false without ALPN). */
+  readonly alpn: string | false;
+}
+
+/** An HTTPS/1.1 request (ALPN `http/1.1`) to the same listener, trusting the test CA. */
+export function h1Request(origin: string, path: string, headers: OutgoingHttpHeaders = {}, body?: string): Promise<H1Response> {
+  return new Promise((resolve, reject) => {
+    const options: RequestOptions & ConnectionOptions = { method: body === undefined ? 'GET' : 'POST', headers, ca: testPki().ca.cert, servername: 'localhost', ALPNProtocols: ['http/1.1'], agent: false };
+    const req = httpsRequest(`${origin}${path}`, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), alpn: (res.socket as TLSSocket).alpnProtocol ?? false }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
