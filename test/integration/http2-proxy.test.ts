@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { constants, type IncomingHttpHeaders } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
+import { startGateway } from '../helpers/gateway.ts';
 import { h1Request, h2Request, startH2Gateway, type H2TestGateway } from '../helpers/h2.ts';
 import { startEchoServer, startServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
 
@@ -291,5 +292,14 @@ services:
     assert.equal((JSON.parse(res.body) as EchoedRequest).headers['x-forwarded-proto'], 'http');
     assert.notEqual((await h2Request(session, '/secure/x')).status, 200);
     session.close();
+  });
+});
+
+describe('http2 listener configuration errors', () => {
+  it('refuses to start an ssl http2 listener without a certificate, with a clear error', async () => {
+    await assert.rejects(
+      startGateway('_format_version: "3.0"\n', { listen: { proxy: [{ host: '127.0.0.1', port: 0, ssl: true, http2: true }], admin: [], internal: [], status: [] } }),
+      /the ssl listen flag needs a certificate/,
+    );
   });
 });
