@@ -141,6 +141,12 @@ services:
     session.close();
   });
 
+  it('holds HTTP/1.1 clients on the ssl http2 port to max_header_size (431, Kong-shaped body)', async () => {
+    const res = await h1Request(gw.origin, '/echo/x', { 'x-big': 'x'.repeat(20 * 1024) });
+    assert.equal(res.status, 431);
+    assert.match(res.body, /"message"/);
+  });
+
   it('answers gateway errors over h2 with the Kong-shaped JSON body', async () => {
     const session = await gw.connect();
     const res = await h2Request(session, '/nowhere');
