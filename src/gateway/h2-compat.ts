@@ -18,6 +18,7 @@
  */
 import { Http2ServerRequest, Http2ServerResponse, type ServerHttp2Stream } from 'node:http2';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
+import type { ReadableOptions } from 'node:stream';
 
 /** Header names an HTTP/2 message must not carry (RFC 9113 §8.2.2; Node's own list). */
 export const H2_FORBIDDEN_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
@@ -32,8 +33,35 @@ export const H2_FORBIDDEN_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
 
 const plainHeaders = new WeakMap<Http2ServerRequest, IncomingHttpHeaders>();
 
-/** The compat request with pseudo-headers hidden from `headers` and `host` filled in. */
-export class H2Request extends Http2ServerRequest {}
+/**
+ * The compat request with pseudo-headers hidden from `headers` and `host` filled in, and a body
+ * that fails when the client resets the stream mid-way: Node's compat request ends cleanly
+ * then, and a cut upload would reach the upstream as a complete one.
+ */
+export class H2Request extends Http2ServerRequest {
+  constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, options: ReadableOptions, rawHeaders: readonly string[]) {
+    super(stream, headers, options, rawHeaders);
+    // A reset stream first ends its readable side, then says 'aborted', then closes (which ends
+    // the compat body too): the compat layer's end-of-body on 'end' is held back a turn, so a
+    // reset can fail the body first.
+    const compatEnd = stream.listeners('end').find((listener) => listener.name === 'onStreamEnd');
+    if (compatEnd === undefined) return;
+    stream.removeListener('end', compatEnd as (...args: unknown[]) => void);
+    let bodyEnded = false;
+    stream.once('aborted', () => {
+      if (bodyEnded || this.destroyed) return;
+      const error = Object.assign(new Error('the client reset the stream before the request body ended'), { code: 'ECONNRESET' });
+      // Nobody reading the body (a GET being streamed to): nothing to fail, and an unheard
+      // error would be an uncaught exception.
+      if (this.listenerCount('error') > 0) this.destroy(error);
+      else this.destroy();
+    });
+    stream.once('end', () => setImmediate(() => {
+      bodyEnded = true;
+      if (!this.destroyed && !this.readableEnded) this.push(null);
+    }));
+  }
+}
 
 // `headers` is declared as a field on the base class; TypeScript will not let a subclass
 // override it with an accessor, so the accessor goes on the prototype by hand.

@@ -4,7 +4,7 @@
  * headers kept off h2 responses, h2c, and the `http2_*` limits.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { constants, type IncomingHttpHeaders } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { startGateway } from '../helpers/gateway.ts';
@@ -13,9 +13,15 @@ import { startEchoServer, startServer, type EchoedRequest, type TestServer } fro
 
 const CONNECTION_HEADERS = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection'];
 
+/** Emits `aborted` when a relay request closes before its body ended. */
+const relayEvents = new EventEmitter();
+
 /** An upstream that answers each request body chunk as it arrives (`got:<chunk>`), and sends HTTP/1.1 connection headers. */
 function startRelayServer(): Promise<TestServer> {
   return startServer((req, res) => {
+    req.once('close', () => {
+      if (!req.complete) relayEvents.emit('aborted');
+    });
     res.writeHead(200, { 'content-type': 'text/plain', connection: 'keep-alive', 'keep-alive': 'timeout=5', 'transfer-encoding': 'chunked' });
     res.flushHeaders();
     req.on('data', (chunk: Buffer) => res.write(`got:${chunk.toString()}\n`));
@@ -118,6 +124,18 @@ services:
     session.close();
   });
 
+  it('cancels the upstream request when the h2 client resets its stream', async () => {
+    const session = await gw.connect();
+    const stream = session.request({ ':path': '/relay/x', ':method': 'POST' }, { endStream: false });
+    stream.on('error', () => {});
+    stream.write('hello');
+    await once(stream, 'response');
+    const aborted = once(relayEvents, 'aborted');
+    stream.close(constants.NGHTTP2_CANCEL);
+    await aborted; // the upstream saw its request cut before the body ended
+    session.close();
+  });
+
   it('keeps connection headers off h2 responses that went through header_filter too', async () => {
     const session = await gw.connect();
     const res = await h2Request(session, '/filtered/x', { ':method': 'POST' }, 'hi');
@@ -185,10 +203,10 @@ services:
     await echo.close();
   });
 
-  /** What a client sees for: no key, a wrong key, then three requests with its key. */
-  async function answers(send: (headers: Record<string, string>) => Promise<{ status: number; headers: Record<string, unknown>; body: string }>, key: string) {
+  /** What a client sees for: no key, a wrong key, the key sent twice, then three requests with its key. */
+  async function answers(send: (headers: Record<string, string | string[]>) => Promise<{ status: number; headers: Record<string, unknown>; body: string }>, key: string) {
     const seen = [];
-    const cases: Record<string, string>[] = [{}, { apikey: 'wrong' }, { apikey: key }, { apikey: key }, { apikey: key }];
+    const cases: Record<string, string | string[]>[] = [{}, { apikey: 'wrong' }, { apikey: [key, key] }, { apikey: key }, { apikey: key }, { apikey: key }];
     for (const headers of cases) {
       const res = await send(headers);
       const upstream = res.status === 200 ? (JSON.parse(res.body) as EchoedRequest).headers : undefined;
@@ -202,11 +220,12 @@ services:
     return seen;
   }
 
-  it('gives the same answers (401, 401, 200, 200, 429 with the same headers) on h1 and h2', async () => {
+  it('gives the same answers (401, 401, 401 duplicate key, 200, 200, 429 with the same headers) on h1 and h2', async () => {
     const session = await gw.connect();
     const overH2 = await answers((headers) => h2Request(session, '/guarded/x', headers), 'key-h2');
     const overH1 = await answers((headers) => h1Request(gw.origin, '/guarded/x', headers), 'key-h1');
-    assert.deepEqual(overH2.map((a) => a.status), [401, 401, 200, 200, 429]);
+    assert.deepEqual(overH2.map((a) => a.status), [401, 401, 401, 200, 200, 429]);
+    assert.equal(overH2[2]?.message, 'Duplicate API key found');
     assert.deepEqual(overH2, overH1);
     session.close();
   });
