@@ -11,7 +11,7 @@ import { createInternalPubsubHandler, type InternalPubsubHandler } from '../pubs
 import { createUpstreamClient, type UpstreamClient } from '../proxy/index.ts';
 import { createAdminHandler, createStatusHandler } from './admin-handler.ts';
 import { createInternalHandler, type InternalAccess } from './internal-handler.ts';
-import { listen, ListenError, type ListenAddress } from './listeners.ts';
+import { listen, type ListenAddress } from './listeners.ts';
 import { createProxyHandler } from './proxy-handler.ts';
 import { ConnectionDrain } from './connection-drain.ts';
 import { createListenerServer, type Http2Limits, type ListenerServer, type TlsServerOptions } from './servers.ts';
@@ -236,7 +236,7 @@ export class Gateway {
     };
     for (const name of ['proxy', 'internal', 'admin', 'status'] as const) {
       for (const address of this.options.listen[name]) {
-        const server = this.createServer(name, address, {
+        const server = createListenerServer(name, address, {
           onRequest: handlers[name].request,
           onUpgrade: handlers[name].upgrade,
           bodyLimit: this.bodyLimitOf(name),
@@ -253,15 +253,6 @@ export class Gateway {
         const bound = await listen(server, name, address);
         this.servers.push({ name, server, drain, address: bound });
       }
-    }
-  }
-
-  /** A listener's server; a flag it cannot honour (ssl without a certificate) is a ListenError, one line on the CLI. */
-  private createServer(name: ListenerName, address: ListenAddress, options: Parameters<typeof createListenerServer>[1]): ListenerServer {
-    try {
-      return createListenerServer(address, options);
-    } catch (error) {
-      throw new ListenError(name, address, Object.assign(new Error((error as Error).message), { code: 'ECONFIG' }));
     }
   }
 

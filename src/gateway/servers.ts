@@ -13,14 +13,14 @@
  * objects with HTTP/1.1's shape (see h2-compat.ts), typed as their HTTP/1.1 counterparts.
  *
  * @example
- *   const server = createListenerServer({ host: '0.0.0.0', port: 8000 }, { onRequest, bodyLimit: 0, maxHeaderSize: 16384 });
+ *   const server = createListenerServer('proxy', { host: '0.0.0.0', port: 8000 }, { onRequest, bodyLimit: 0, maxHeaderSize: 16384 });
  *   await listen(server, 'proxy', address);
  */
 import { createServer, Server as HttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createSecureServer, createServer as createH2cServer, type Http2SecureServer, type Http2Server, type Http2Session, type SecureServerOptions } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { H2Request, H2Response } from './h2-compat.ts';
-import type { ListenAddress } from './listeners.ts';
+import { ListenError, type ListenAddress } from './listeners.ts';
 import { writeErrorToSocket } from './respond.ts';
 
 type H2cServer = Http2Server<typeof IncomingMessage, typeof ServerResponse, typeof H2Request, typeof H2Response>;
@@ -58,9 +58,17 @@ export interface ListenerServerOptions {
   readonly http2?: Http2Limits | undefined;
 }
 
-export function createListenerServer(address: ListenAddress, options: ListenerServerOptions): ListenerServer {
-  if (address.http2 === true) return createHttp2Server(address, options);
-  if (address.ssl === true) throw new Error('the ssl listen flag without http2 is not supported yet');
+/**
+ * The server for `listener`'s `address`. A flag it cannot honour (`ssl` without a certificate)
+ * is a ListenError, which `sluice start` prints as one line.
+ */
+export function createListenerServer(listener: string, address: ListenAddress, options: ListenerServerOptions): ListenerServer {
+  const refuse = (reason: string) => new ListenError(listener, address, Object.assign(new Error(reason), { code: 'ECONFIG' }));
+  if (address.http2 === true) {
+    if (address.ssl === true && options.tls === undefined) throw refuse('the ssl listen flag needs a certificate (declarative `certificates`)');
+    return createHttp2Server(address, options);
+  }
+  if (address.ssl === true) throw refuse('the ssl listen flag without http2 is not supported yet');
   const server = createServer(
     {
       maxHeaderSize: options.maxHeaderSize,
@@ -92,8 +100,7 @@ function createHttp2Server(address: ListenAddress, options: ListenerServerOption
   };
   const onRequest = options.onRequest as unknown as (req: H2Request, res: H2Response) => void;
   let server: H2cServer | H2SecureServer;
-  if (address.ssl === true) {
-    if (options.tls === undefined) throw new Error('the ssl listen flag needs a certificate (declarative `certificates`)');
+  if (address.ssl === true && options.tls !== undefined) {
     server = createSecureServer({ ...options.tls, ...common, allowHTTP1: true, ALPNProtocols: ['h2', 'http/1.1'], minVersion: options.tls.minVersion ?? 'TLSv1.2' }, onRequest);
     // HTTP/1.1 clients on this port are served by Node's HTTP/1 parser with these limits.
     Object.assign(server, { maxHeaderSize: options.maxHeaderSize, headersTimeout: 60_000, requestTimeout: 0, keepAliveTimeout: 60_000 });
