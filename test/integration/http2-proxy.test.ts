@@ -292,6 +292,54 @@ routes:
   });
 });
 
+describe('request bodies over h2 and client_max_body_size', () => {
+  let echo: TestServer;
+  let gw: H2TestGateway;
+
+  before(async () => {
+    echo = await startEchoServer();
+    gw = await startH2Gateway(`_format_version: "3.0"
+services:
+  - name: echo
+    url: ${echo.url}
+    routes: [{ name: echo, paths: [/echo] }]
+`, { clientMaxBodySize: 16 });
+  });
+  after(async () => {
+    await gw.close();
+    await echo.close();
+  });
+
+  it('answers Expect: 100-continue over the limit with 413 and no 100 Continue; under it, invites the body', async () => {
+    const session = await gw.connect();
+    const big = session.request({ ':path': '/echo/x', ':method': 'POST', expect: '100-continue', 'content-length': '100' }, { endStream: false });
+    let invited = false;
+    big.on('continue', () => (invited = true));
+    const [head] = (await once(big, 'response')) as [IncomingHttpHeaders];
+    assert.equal(head[':status'], 413);
+    assert.equal(invited, false);
+    big.close();
+    const small = session.request({ ':path': '/echo/x', ':method': 'POST', expect: '100-continue', 'content-length': '5' }, { endStream: false });
+    await once(small, 'continue');
+    small.end('hello');
+    const [smallHead] = (await once(small, 'response')) as [IncomingHttpHeaders];
+    assert.equal(smallHead[':status'], 200);
+    small.resume();
+    session.close();
+  });
+
+  it('refuses a streamed h2 body (no content-length) once it passes the limit, with 413', async () => {
+    const session = await gw.connect();
+    const stream = session.request({ ':path': '/echo/x', ':method': 'POST' }, { endStream: false });
+    stream.on('error', () => {});
+    stream.write('x'.repeat(10));
+    stream.end('y'.repeat(10));
+    const [head] = (await once(stream, 'response')) as [IncomingHttpHeaders];
+    assert.equal(head[':status'], 413);
+    session.close();
+  });
+});
+
 describe('h2c (the http2 flag without ssl)', () => {
   let echo: TestServer;
   let gw: H2TestGateway;
