@@ -18,7 +18,7 @@
  */
 import { Http2ServerRequest, Http2ServerResponse, type ServerHttp2Stream } from 'node:http2';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
-import type { ReadableOptions } from 'node:stream';
+import type { Duplex, ReadableOptions } from 'node:stream';
 
 /** Header names an HTTP/2 message must not carry (RFC 9113 §8.2.2; Node's own list). */
 export const H2_FORBIDDEN_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
@@ -132,6 +132,17 @@ export function h2HasBody(req: IncomingMessage): boolean | undefined {
   if (req.httpVersionMajor !== 2) return undefined;
   const stream = (req as IncomingMessage & { stream?: ServerHttp2Stream }).stream;
   return stream === undefined ? undefined : !stream.endAfterHeaders;
+}
+
+/**
+ * The connection an HTTP/2 request came on (its session's socket), for per-connection
+ * accounting: `req.socket` is a per-stream view on h2, and counting bytes "since the previous
+ * request on this socket" through it would count the whole session once per stream.
+ * `undefined` for HTTP/1.x requests.
+ */
+export function h2Connection(req: IncomingMessage): Duplex | undefined {
+  if (req.httpVersionMajor !== 2) return undefined;
+  return (req as IncomingMessage & { stream?: ServerHttp2Stream }).stream?.session?.socket;
 }
 
 type HeaderInput = OutgoingHttpHeaders | readonly OutgoingHttpHeader[] | readonly [string, OutgoingHttpHeader][];

@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { EventEmitter, once } from 'node:events';
 import { constants, type IncomingHttpHeaders } from 'node:http2';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { createLogger } from '../../src/observability/logger.ts';
 import { startGateway } from '../helpers/gateway.ts';
 import { h1Request, h2Request, startH2Gateway, type H2TestGateway } from '../helpers/h2.ts';
 import { startEchoServer, startServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
@@ -337,6 +339,40 @@ services:
     const [head] = (await once(stream, 'response')) as [IncomingHttpHeaders];
     assert.equal(head[':status'], 413);
     session.close();
+  });
+});
+
+describe('access log over h2', () => {
+  it('counts each request\'s own bytes, not the whole connection\'s once per stream', async () => {
+    const echo = await startEchoServer();
+    const lines: { path?: string; bytes_in?: number; bytes_out?: number }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const text of String(chunk).split('\n')) if (text !== '') lines.push(JSON.parse(text) as (typeof lines)[number]);
+        done();
+      },
+    });
+    const gw = await startH2Gateway(`_format_version: "3.0"
+services:
+  - name: echo
+    url: ${echo.url}
+    routes: [{ name: echo, paths: [/echo] }]
+`, { accessLogger: createLogger('info', sink, 'json') });
+    try {
+      const session = await gw.connect();
+      for (let i = 0; i < 5; i++) assert.equal((await h2Request(session, `/echo/${i}`)).status, 200);
+      const sessionOut = session.socket.bytesRead;
+      session.close();
+      const requests = lines.filter((line) => line.path?.startsWith('/echo/'));
+      assert.equal(requests.length, 5);
+      const totalOut = requests.reduce((sum, line) => sum + (line.bytes_out ?? 0), 0);
+      assert.ok(requests.every((line) => (line.bytes_out ?? 0) > 0));
+      // Together the requests account for (at most) what the connection carried, not 5 times it.
+      assert.ok(totalOut <= sessionOut, `${totalOut} bytes logged out, ${sessionOut} on the connection`);
+    } finally {
+      await gw.close();
+      await echo.close();
+    }
   });
 });
 
