@@ -16,7 +16,8 @@
  * @example
  *   http2.createSecureServer({ allowHTTP1: true, Http2ServerRequest: H2Request, Http2ServerResponse: H2Response }, handler);
  */
-import { Http2ServerRequest, Http2ServerResponse, type ServerHttp2Stream } from 'node:http2';
+import { Http2ServerRequest, Http2ServerResponse, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import type { Server } from 'node:net';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
 import type { Duplex, ReadableOptions } from 'node:stream';
 
@@ -134,6 +135,22 @@ export function h2HasBody(req: IncomingMessage): boolean | undefined {
   return stream === undefined ? undefined : !stream.endAfterHeaders;
 }
 
+const sessionSockets = new WeakMap<Http2Session, Duplex>();
+
+/**
+ * Remembers each h2 session's socket (Node only hands out a view that throws once the session
+ * is gone). Node's own connection listener creates the session and emits `session`
+ * synchronously before this one runs, so the two pair up.
+ */
+export function trackSessionSockets(server: Server, connectionEvent: 'connection' | 'secureConnection'): void {
+  let created: Http2Session | undefined;
+  server.on('session', (session: Http2Session) => (created = session));
+  server.on(connectionEvent, (socket: Duplex) => {
+    if (created !== undefined) sessionSockets.set(created, socket);
+    created = undefined;
+  });
+}
+
 /**
  * The connection an HTTP/2 request came on (its session's socket), for per-connection
  * accounting: `req.socket` is a per-stream view on h2, and counting bytes "since the previous
@@ -142,7 +159,8 @@ export function h2HasBody(req: IncomingMessage): boolean | undefined {
  */
 export function h2Connection(req: IncomingMessage): Duplex | undefined {
   if (req.httpVersionMajor !== 2) return undefined;
-  return (req as IncomingMessage & { stream?: ServerHttp2Stream }).stream?.session?.socket;
+  const session = (req as IncomingMessage & { stream?: ServerHttp2Stream }).stream?.session;
+  return session === undefined ? undefined : sessionSockets.get(session);
 }
 
 type HeaderInput = OutgoingHttpHeaders | readonly OutgoingHttpHeader[] | readonly [string, OutgoingHttpHeader][];

@@ -19,7 +19,7 @@
 import { createServer, Server as HttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createSecureServer, createServer as createH2cServer, type Http2SecureServer, type Http2Server, type Http2Session, type SecureServerOptions } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import { H2Request, H2Response } from './h2-compat.ts';
+import { H2Request, H2Response, trackSessionSockets } from './h2-compat.ts';
 import { ListenError, type ListenAddress } from './listeners.ts';
 import { writeErrorToSocket } from './respond.ts';
 
@@ -107,6 +107,7 @@ function createHttp2Server(address: ListenAddress, options: ListenerServerOption
   } else {
     server = createH2cServer(common, onRequest);
   }
+  trackSessionSockets(server, address.ssl === true ? 'secureConnection' : 'connection');
   if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
   // A stream that breaks the protocol is reset by Node; a session error (bad preface, TLS
   // failure mid-way) only concerns that client.
