@@ -80,10 +80,25 @@ Object.defineProperty(H2Request.prototype, 'headers', {
   },
 });
 
+const plainRawHeaders = new WeakMap<Http2ServerRequest, string[]>();
 const distinctHeaders = new WeakMap<Http2ServerRequest, NodeJS.Dict<string[]>>();
+const baseRawHeaders = Object.getOwnPropertyDescriptor(Http2ServerRequest.prototype, 'rawHeaders')?.get;
 
-// `headersDistinct` (repeated headers as separate values, which key-auth relies on) is missing
-// from the compat request: built from the raw list, without pseudo-headers, as above.
+// `rawHeaders` the same way (the PDK reads repeated headers from it), and `headersDistinct`
+// (repeated headers as separate values, which key-auth relies on), missing from the compat
+// request: built from the raw list.
+Object.defineProperty(H2Request.prototype, 'rawHeaders', {
+  configurable: true,
+  enumerable: false,
+  get(this: H2Request): string[] {
+    let raw = plainRawHeaders.get(this);
+    if (raw === undefined) {
+      raw = rawWithoutPseudoHeaders((baseRawHeaders?.call(this) as string[] | undefined) ?? []);
+      plainRawHeaders.set(this, raw);
+    }
+    return raw;
+  },
+});
 Object.defineProperty(H2Request.prototype, 'headersDistinct', {
   configurable: true,
   enumerable: false,
@@ -97,18 +112,27 @@ Object.defineProperty(H2Request.prototype, 'headersDistinct', {
   },
 });
 
-/** `[name, value, ...]` → `{ name: [values] }`, pseudo-headers left out, `host` from `:authority`. */
-export function distinctFromRaw(raw: readonly string[]): NodeJS.Dict<string[]> {
-  const out: NodeJS.Dict<string[]> = {};
+/** `[name, value, ...]` without pseudo-headers; `Host` from `:authority` when the client sent none. */
+export function rawWithoutPseudoHeaders(raw: readonly string[]): string[] {
+  const out: string[] = [];
   let authority: string | undefined;
+  let host = false;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = (raw[i] as string).toLowerCase();
+    const name = raw[i] as string;
     const value = raw[i + 1] as string;
     if (name === ':authority') authority = value;
     if (name.charCodeAt(0) === 58 /* ':' */) continue;
-    (out[name] ??= []).push(value);
+    if (name.toLowerCase() === 'host') host = true;
+    out.push(name, value);
   }
-  if (out.host === undefined && authority !== undefined) out.host = [authority];
+  if (!host && authority !== undefined) out.unshift('host', authority);
+  return out;
+}
+
+/** `[name, value, ...]` → `{ name: [values] }`. */
+export function distinctFromRaw(raw: readonly string[]): NodeJS.Dict<string[]> {
+  const out: NodeJS.Dict<string[]> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) (out[(raw[i] as string).toLowerCase()] ??= []).push(raw[i + 1] as string);
   return out;
 }
 
