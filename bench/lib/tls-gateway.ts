@@ -25,7 +25,7 @@ if (!loaded.ok) {
 const loopback = { host: '127.0.0.1', port: 0 };
 const gateway = await Gateway.start({
   listen: { proxy: [loopback, { ...loopback, ssl: true, http2: true }], internal: [loopback], admin: [], status: [] },
-  tls: { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') },
+  tls: { defaultCertificate: { cert: [readFileSync(certPath, 'utf8')], key: [readFileSync(keyPath, 'utf8')] } },
   internalAccess: { allow: ['127.0.0.1/32'] },
   snapshot: loaded.snapshot,
   registry,

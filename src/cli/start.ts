@@ -5,6 +5,7 @@ import type { NodeSettings } from '../config/settings.ts';
 import { watchFile, type FileWatch } from '../config/watch.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { ListenError } from '../gateway/listeners.ts';
+import { TlsSetupError } from '../gateway/tls/self-signed.ts';
 import { createAccessLogger, createLogger, type Logger } from '../observability/logger.ts';
 import { loadPlugins, PluginLoadError } from '../plugins/load-plugins.ts';
 import { engineFromSettings } from '../pubsub/engines/from-settings.ts';
@@ -80,10 +81,14 @@ export async function runStart(settings: NodeSettings, io: StartIo, injected?: L
       // An injected logger (tests, embedding) takes the access lines too, line by line.
       ...(injected === undefined && settings.access_log ? { accessLogger: createAccessLogger(settings.log_level, settings.log_format) } : {}),
       engine,
+      tls: {
+        ...(settings.ssl_cert && settings.ssl_cert_key ? { defaultCertificate: { cert: settings.ssl_cert, key: settings.ssl_cert_key } } : {}),
+        ...(settings.internal_client_ca !== undefined ? { internalClientCa: settings.internal_client_ca } : {}),
+      },
       ...worker?.gatewayOptions,
     });
   } catch (error) {
-    if (error instanceof ListenError) {
+    if (error instanceof ListenError || error instanceof TlsSetupError) {
       io.err(`sluice: ${error.message}`);
       return 1;
     }

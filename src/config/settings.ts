@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseRedisUrl as parseRedisTarget } from '../redis/url.ts';
 import { isHostname } from './hostnames.ts';
+import { checkTlsSettings, readPemFiles, type TlsNodeSettings } from './tls-settings.ts';
 
 /**
  * Node settings (Kong's kong.conf layer): listeners, limits, trusted IPs, engine. Read from
@@ -42,6 +43,9 @@ export const SETTING_NAMES = [
   'internal_allow',
   'internal_token',
   'workers',
+  'ssl_cert',
+  'ssl_cert_key',
+  'internal_client_ca',
 ] as const;
 
 export type SettingName = (typeof SETTING_NAMES)[number];
@@ -98,6 +102,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('internal_allow', '127.0.0.1/32,::1/128', 'CIDRs allowed to reach the internal listener.'),
   spec('internal_token', undefined, 'Bearer token required on the internal listener, when set.'),
   spec('workers', '1', 'Gateway processes sharing the listeners: a number or `auto` (one per core); the primary supervises and relays channels.'),
+  spec('ssl_cert', undefined, 'PEM certificate file(s) the `ssl` listeners serve when no SNI certificate matches (comma-separated for an RSA + ECDSA pair); unset: a generated self-signed one.'),
+  spec('ssl_cert_key', undefined, 'PEM private key file(s) of `ssl_cert`, in the same order.'),
+  spec('internal_client_ca', undefined, 'PEM CA file: the `ssl` internal listener then refuses, at the handshake, publishers without a client certificate signed by it (mTLS).'),
 ];
 
 const SPEC_BY_NAME = new Map(SETTINGS.map((s) => [s.name, s]));
@@ -124,7 +131,7 @@ const LOG_LEVELS: Record<LogLevel, string> = {
 
 export type LogFormat = 'json' | 'pretty' | 'auto';
 
-export interface NodeSettings {
+export interface NodeSettings extends TlsNodeSettings {
   readonly proxy_listen: readonly ListenAddress[];
   readonly admin_listen: readonly ListenAddress[];
   readonly internal_listen: readonly ListenAddress[];
@@ -260,10 +267,25 @@ function build(raw: ReadonlyMap<SettingName, Sourced>): NodeSettings {
   const declarative = get('declarative_config', identity);
   const pluginsPath = get('plugins_path', identity);
   const token = get('internal_token', identity);
+  const sslCert = get('ssl_cert', (v) => readPemFiles(v, 'certificate'));
+  const sslCertKey = get('ssl_cert_key', (v) => readPemFiles(v, 'private key'));
+  const clientCa = get('internal_client_ca', (v) => readPemFiles(v, 'certificate').join('\n'));
+  const internalListen = need('internal_listen', parseListen);
+  const tls: TlsNodeSettings = {
+    ...(sslCert !== undefined ? { ssl_cert: sslCert } : {}),
+    ...(sslCertKey !== undefined ? { ssl_cert_key: sslCertKey } : {}),
+    ...(clientCa !== undefined ? { internal_client_ca: clientCa } : {}),
+  };
+  try {
+    checkTlsSettings({ ...tls, internal_listen: internalListen }, (name) => raw.get(name)?.source ?? name);
+  } catch (err) {
+    throw new SettingsError(err instanceof Error ? err.message : String(err));
+  }
   return {
+    ...tls,
     proxy_listen: need('proxy_listen', parseListen),
     admin_listen: need('admin_listen', parseListen),
-    internal_listen: need('internal_listen', parseListen),
+    internal_listen: internalListen,
     status_listen: need('status_listen', parseListen),
     ...(declarative !== undefined ? { declarative_config: declarative } : {}),
     declarative_config_watch: need('declarative_config_watch', parseBoolean),

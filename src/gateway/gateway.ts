@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Server as TlsServer } from 'node:tls';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Snapshot } from '../config/types.ts';
@@ -11,10 +12,12 @@ import { createInternalPubsubHandler, type InternalPubsubHandler } from '../pubs
 import { createUpstreamClient, type UpstreamClient } from '../proxy/index.ts';
 import { createAdminHandler, createStatusHandler } from './admin-handler.ts';
 import { createInternalHandler, type InternalAccess } from './internal-handler.ts';
+import { logInternalRequests } from './internal-access-log.ts';
 import { listen, type ListenAddress } from './listeners.ts';
 import { createProxyHandler } from './proxy-handler.ts';
 import { ConnectionDrain } from './connection-drain.ts';
-import { createListenerServer, type Http2Limits, type ListenerServer, type TlsServerOptions } from './servers.ts';
+import { createListenerServer, type Http2Limits, type ListenerServer } from './servers.ts';
+import { ListenerTls, type ListenerTlsSettings } from './tls/listener-tls.ts';
 import { recheckStream } from './recheck.ts';
 import { buildRuntimeState, type RuntimeState } from './state.ts';
 import { StreamRegistry, type RecheckSummary } from './streams.ts';
@@ -38,8 +41,6 @@ export interface GatewayOptions {
   readonly maxHeaderSize: number;
   /** Limits of `http2` listeners (settings `http2_*`); default: `DEFAULT_HTTP2_LIMITS` (servers.ts). */
   readonly http2?: Http2Limits;
-  /** Certificates of `ssl` listeners. */
-  readonly tls?: TlsServerOptions;
   /** Bytes; 0 means no limit, as nginx's `client_max_body_size 0`. */
   readonly clientMaxBodySize: number;
   /** Largest Admin API request body (`POST /config`) in bytes; 0 = no limit. Default 10 MiB. */
@@ -62,6 +63,8 @@ export interface GatewayOptions {
   readonly workerTag?: string;
   /** Told the config text once the Admin API's `POST /config` applied it (workers relay it to the others). */
   readonly onAdminConfig?: (text: string) => void;
+  /** `ssl` listeners: the default certificate (`ssl_cert`) and the internal listener's client CA. */
+  readonly tls?: ListenerTlsSettings;
 }
 
 /** What `reload` did: the config now running and what happened to the open streams. */
@@ -83,6 +86,8 @@ export class Gateway {
   readonly nodeId = randomUUID();
   private state: RuntimeState;
   private readonly servers: { name: ListenerName; server: ListenerServer; drain: ConnectionDrain; address: string }[] = [];
+  /** Certificates of the `ssl` listeners, swapped with the config. */
+  private readonly tls: ListenerTls;
   /** Sockets handed over by `upgrade`; the HTTP server no longer tracks them. */
   private readonly upgraded = new Set<Duplex>();
   private readonly upstream: UpstreamClient;
@@ -101,6 +106,7 @@ export class Gateway {
     this.engine = options.engine ?? createMemoryEngine();
     this.hub = createHub({ engine: this.engine });
     this.state = buildRuntimeState(options.snapshot, options.registry, options.logger, this.hub);
+    this.tls = new ListenerTls(options.tls ?? {}, options.snapshot);
     const pdk = { logger: options.logger, maxBodySize: options.clientMaxBodySize };
     this.streams = new StreamRegistry({
       current: () => this.state,
@@ -146,8 +152,9 @@ export class Gateway {
    * Swaps in a new config at once (requests in flight finish on theirs), then re-checks every
    * open subscriber stream: it stays open while its route exists and its plugins still admit its
    * request, else it ends with a reconnect hint (ROUTE_REMOVED, ROUTE_CHANGED, RECHECK_FAILED;
-   * see `recheckStream`). Throws synchronously, keeping the old config and every stream, when a
-   * plugin cannot compile the new one; the promise (never rejected) tells what the re-check did.
+   * see `recheckStream`). New TLS handshakes get the new snapshot's certificates; open TLS
+   * connections keep theirs. Throws synchronously, keeping the old config and every stream, when a
+   * plugin cannot compile the new one (or a certificate cannot be loaded); the promise (never rejected) tells what the re-check did.
    * SIGHUP, `--watch` and the Admin API's `POST /config` all come here. Counted in
    * `sluice_config_reloads_total`; a caller whose config fails before it gets here (a file that
    * does not parse) counts it with `gateway.metrics?.configReload('failed')`.
@@ -156,6 +163,8 @@ export class Gateway {
     let state: RuntimeState;
     try {
       state = buildRuntimeState(snapshot, this.options.registry, this.options.logger, this.hub);
+      // New handshakes get the new certificates; open TLS connections keep theirs.
+      this.tls.update(snapshot);
     } catch (error) {
       this.metrics?.configReload('failed');
       throw error;
@@ -228,10 +237,11 @@ export class Gateway {
     });
     this.publisher = createInternalPubsubHandler({ hub: this.hub, ...(this.options.clientMaxBodySize > 0 ? { maxBodySize: this.options.clientMaxBodySize } : {}) });
     const internal = createInternalHandler(this.options.internalAccess, this.publisher);
+    const accessLogger = this.options.accessLog === false ? undefined : (this.options.accessLogger ?? logger);
     const handlers: Record<ListenerName, { request: (req: IncomingMessage, res: ServerResponse) => void; upgrade?: typeof proxy.upgrade }> = {
       proxy: { request: proxy.request, upgrade: proxy.upgrade },
       admin: { request: admin },
-      internal,
+      internal: { request: accessLogger ? logInternalRequests(internal.request, accessLogger) : internal.request, upgrade: internal.upgrade },
       status: { request: createStatusHandler(() => this.state, () => this.isStopping) },
     };
     for (const name of ['proxy', 'internal', 'admin', 'status'] as const) {
@@ -242,9 +252,10 @@ export class Gateway {
           bodyLimit: this.bodyLimitOf(name),
           maxHeaderSize: this.options.maxHeaderSize,
           workerTag: this.options.workerTag,
-          tls: this.options.tls,
+          tls: address.ssl === true ? this.tls.serverOptions(name) : undefined,
           http2: this.options.http2,
         });
+        if (server instanceof TlsServer) this.tls.attach(server, name);
         const drain = new ConnectionDrain(server);
         server.on('connection', (socket: Duplex) => {
           this.connections++;

@@ -1,6 +1,5 @@
 import type { AddressInfo, Server } from 'node:net';
 
-
 /** One address a listener binds, parsed from e.g. `0.0.0.0:8000` or `[::1]:8001 ssl`. */
 export interface ListenAddress {
   readonly host: string;

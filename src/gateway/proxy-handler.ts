@@ -49,6 +49,9 @@ export interface ProxyHandlerDeps {
 
 const VIA = `1.1 sluice/${VERSION}`;
 
+/** What Kong sends with its 426 "Please use HTTPS protocol". */
+const KONG_426_HEADERS: Readonly<Record<string, string>> = { connection: 'Upgrade', upgrade: 'TLS/1.2, HTTP/1.1' };
+
 /** The client side of a WebSocket upgrade, as Node's `'upgrade'` event hands it over. */
 type ClientUpgrade = { readonly socket: Duplex; readonly head: Buffer };
 
@@ -109,18 +112,30 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       port: ctx.port,
       headers: ctx.req.headers,
       scheme: ctx.scheme,
+      ...(sniOf(ctx.req) !== undefined ? { sni: sniOf(ctx.req) } : {}),
       ...(internal ? { internal } : {}),
     });
     if (!match) throw new GatewayError('NO_ROUTE');
-    if (match.httpsRedirect && match.route.https_redirect_status_code === 426) throw new GatewayError('HTTPS_REQUIRED');
     ctx.match = match;
+    if (needsHttps(ctx) && match.route.https_redirect_status_code === 426) throw new GatewayError('HTTPS_REQUIRED');
     return match;
+  }
+
+  /**
+   * An https-only route reached over plain HTTP: the real connection decides, or, as in Kong, a
+   * trusted peer's `X-Forwarded-Proto: https` (a TLS-terminating load balancer in front).
+   */
+  function needsHttps(ctx: RequestContext): boolean {
+    if (!ctx.match?.httpsRedirect) return false;
+    const forwarded = ctx.req.headers['x-forwarded-proto'];
+    return !(typeof forwarded === 'string' && forwarded.toLowerCase() === 'https' && trusted.isTrusted(ctx.req.socket.remoteAddress ?? ''));
   }
 
   /** An https-only route reached over plain HTTP with a redirect code: answer the redirect. */
   function redirectToHttps(ctx: RequestContext): boolean {
-    if (!ctx.match?.httpsRedirect) return false;
-    ctx.res.writeHead(ctx.match.route.https_redirect_status_code, { location: `https://${ctx.host}${ctx.req.url ?? '/'}`, 'content-length': 0 });
+    const match = ctx.match;
+    if (match === undefined || !needsHttps(ctx)) return false;
+    ctx.res.writeHead(match.route.https_redirect_status_code, { location: `https://${ctx.host}${ctx.req.url ?? '/'}`, 'content-length': 0 });
     ctx.res.end();
     return true;
   }
@@ -260,7 +275,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       deps.logger.warn({ request_id: ctx?.id, code, ...(detail !== undefined ? { detail } : {}), route: ctx?.match?.route.name ?? ctx?.match?.route.id }, GATEWAY_ERRORS[code].message);
     }
     // An unread request body would be parsed as the next request: close instead.
-    const extra: Record<string, string> = code === 'BODY_TOO_LARGE' ? { connection: 'close' } : {};
+    const extra: Record<string, string> = code === 'BODY_TOO_LARGE' ? { connection: 'close' } : code === 'HTTPS_REQUIRED' ? KONG_426_HEADERS : {};
     // The plugins that ran also see error answers in header_filter (cors on a 502), unless a
     // plugin is what failed.
     if (!ctx || !run || error instanceof PluginFailure) return sendError(res, code, ctx?.id, extra);
@@ -293,7 +308,8 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     try {
       ctx = createContext(req, res);
       created(ctx);
-      if (route(ctx).httpsRedirect) throw new GatewayError('HTTPS_REQUIRED');
+      route(ctx);
+      if (needsHttps(ctx)) throw new GatewayError('HTTPS_REQUIRED');
     } catch (error) {
       return fail(ctx, res, undefined, error);
     }
@@ -356,6 +372,12 @@ function proxiedHeaders(ctx: RequestContext, head: UpstreamResponseHead): OutHea
 
 function proxyLatency(ctx: RequestContext, head: UpstreamResponseHead): number {
   return Math.max(0, Math.round(performance.now() - ctx.startedAt - head.latencyMs));
+}
+
+/** The TLS SNI the client sent, for routes with `snis`. */
+function sniOf(req: IncomingMessage): string | undefined {
+  const servername = (req.socket as Partial<TLSSocket>).servername;
+  return typeof servername === 'string' && servername !== '' ? servername : undefined;
 }
 
 function splitHost(header: string | undefined, localPort: number): [string, number] {

@@ -4,10 +4,14 @@
  * 100-continue` checked against the body limit, the worker tag) lives here once.
  *
  * - no flag: HTTP/1.1 (`node:http`);
+ * - `ssl`: HTTPS/1.1 (`node:https`);
  * - `ssl http2`: TLS with ALPN `h2` and `http/1.1` on one port (Kong's `8443 http2 ssl`);
  *   HTTP/1.1 clients (WebSocket included: RFC 8441 is not offered) keep working;
  * - `http2` alone: cleartext HTTP/2 with prior knowledge (h2c), never offered unless asked for;
  *   an HTTP/1.1 client cannot use that port.
+ *
+ * `ssl` servers take the TLS options the caller got from `ListenerTls.serverOptions` (SNI
+ * callback, default certificate, client-certificate checks).
  *
  * HTTP/2 requests reach `onRequest` as {@link H2Request} / {@link H2Response}: the compat
  * objects with HTTP/1.1's shape (see h2-compat.ts), typed as their HTTP/1.1 counterparts.
@@ -16,9 +20,11 @@
  *   const server = createListenerServer('proxy', { host: '0.0.0.0', port: 8000 }, { onRequest, bodyLimit: 0, maxHeaderSize: 16384 });
  *   await listen(server, 'proxy', address);
  */
-import { createServer, Server as HttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createSecureServer, createServer as createH2cServer, type Http2SecureServer, type Http2Server, type Http2Session, type SecureServerOptions } from 'node:http2';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createSecureServer, createServer as createH2cServer, type Http2SecureServer, type Http2Server, type Http2Session } from 'node:http2';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
+import type { TlsOptions } from 'node:tls';
 import { H2Request, H2Response, trackSessionSockets } from './h2-compat.ts';
 import { ListenError, type ListenAddress } from './listeners.ts';
 import { writeErrorToSocket } from './respond.ts';
@@ -27,7 +33,10 @@ type H2cServer = Http2Server<typeof IncomingMessage, typeof ServerResponse, type
 type H2SecureServer = Http2SecureServer<typeof IncomingMessage, typeof ServerResponse, typeof H2Request, typeof H2Response>;
 
 /** Any listener's server: all are `net.Server`s; `http2` ones also hold sessions. */
-export type ListenerServer = Server | H2cServer | H2SecureServer;
+export type ListenerServer = Server | HttpsServer | H2cServer | H2SecureServer;
+
+/** The servers made for `http2` addresses (their connections are sessions, not HTTP/1 sockets). */
+const http2Servers = new WeakSet<ListenerServer>();
 
 /** HTTP/2 limits (settings `http2_*`), the same for every `http2` listener. */
 export interface Http2Limits {
@@ -41,9 +50,6 @@ export interface Http2Limits {
 
 export const DEFAULT_HTTP2_LIMITS: Http2Limits = { maxConcurrentStreams: 128, maxHeaderListSize: 32 * 1024, maxConnections: 0 };
 
-/** Certificates for `ssl` listeners: a default certificate and/or an SNI callback. */
-export type TlsServerOptions = Pick<SecureServerOptions, 'cert' | 'key' | 'ca' | 'SNICallback' | 'minVersion' | 'ciphers' | 'requestCert' | 'rejectUnauthorized'>;
-
 export interface ListenerServerOptions {
   readonly onRequest: (req: IncomingMessage, res: ServerResponse) => void;
   /** Without one, upgrade requests get 400. */
@@ -53,8 +59,8 @@ export interface ListenerServerOptions {
   readonly maxHeaderSize: number;
   /** Sent as `X-Sluice-Worker` on every response (worker processes). */
   readonly workerTag?: string | undefined;
-  /** Needed by `ssl` listeners. */
-  readonly tls?: TlsServerOptions | undefined;
+  /** Required for an `ssl` address: from `ListenerTls.serverOptions(listener)`. */
+  readonly tls?: TlsOptions | undefined;
   readonly http2?: Http2Limits | undefined;
 }
 
@@ -63,29 +69,25 @@ export interface ListenerServerOptions {
  * is a ListenError, which `sluice start` prints as one line.
  */
 export function createListenerServer(listener: string, address: ListenAddress, options: ListenerServerOptions): ListenerServer {
-  const refuse = (reason: string) => new ListenError(listener, address, Object.assign(new Error(reason), { code: 'ECONFIG' }));
-  if (address.http2 === true) {
-    if (address.ssl === true && options.tls === undefined) throw refuse('the ssl listen flag needs a certificate (declarative `certificates`)');
-    return createHttp2Server(address, options);
+  if (address.ssl === true && options.tls === undefined) {
+    throw new ListenError(listener, address, Object.assign(new Error('an ssl listener needs TLS options'), { code: 'ECONFIG' }));
   }
-  if (address.ssl === true) throw refuse('the ssl listen flag without http2 is not supported yet');
-  const server = createServer(
-    {
-      maxHeaderSize: options.maxHeaderSize,
-      // Streams (SSE, long uploads) may legitimately run for hours: no whole-request timeout.
-      requestTimeout: 0,
-      headersTimeout: 60_000,
-      keepAliveTimeout: 60_000,
-    },
-    options.onRequest,
-  );
+  if (address.http2 === true) return createHttp2Server(address, options);
+  const http: ServerOptions = {
+    maxHeaderSize: options.maxHeaderSize,
+    // Streams (SSE, long uploads) may legitimately run for hours: no whole-request timeout.
+    requestTimeout: 0,
+    headersTimeout: 60_000,
+    keepAliveTimeout: 60_000,
+  };
+  const server: ListenerServer = address.ssl === true ? createHttpsServer({ ...options.tls, ...http }, options.onRequest) : createServer(http, options.onRequest);
   addCommonHandlers(server, options);
   return server;
 }
 
 /** True for a server whose clients may speak HTTP/2 (it emits `session`). */
 export function isHttp2Server(server: ListenerServer): server is H2cServer | H2SecureServer {
-  return !(server instanceof HttpServer);
+  return http2Servers.has(server);
 }
 
 function createHttp2Server(address: ListenAddress, options: ListenerServerOptions): H2cServer | H2SecureServer {
@@ -108,6 +110,7 @@ function createHttp2Server(address: ListenAddress, options: ListenerServerOption
     server = createH2cServer(common, onRequest);
   }
   trackSessionSockets(server, address.ssl === true ? 'secureConnection' : 'connection');
+  http2Servers.add(server);
   if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
   // A stream that breaks the protocol is reset by Node; a session error (bad preface, TLS
   // failure mid-way) only concerns that client.

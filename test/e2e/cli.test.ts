@@ -117,14 +117,6 @@ describe('sluice CLI', () => {
     assert.match(result.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${holder.port} for the proxy listener: address already in use`));
   });
 
-  test('an ssl http2 listener without a certificate is a one-line start-up error with exit code 1', async () => {
-    const file = writeConfig('no-cert.yml', '_format_version: "3.0"\n');
-    const result = await runCli(['start', '-c', file, '--proxy-listen', '127.0.0.1:0 ssl http2', '--admin-listen', 'off', '--internal-listen', 'off']);
-    assert.equal(result.code, 1);
-    assert.match(result.stderr, /cannot listen on 127\.0\.0\.1:0 for the proxy listener: the ssl listen flag needs a certificate/);
-    assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
-  });
-
   test('an invalid config or setting refuses to start with exit code 1', async () => {
     const file = writeConfig('invalid.yml', '_format_version: "9.9"\n');
     const result = await runCli(['start', '-c', file, ...LISTEN]);

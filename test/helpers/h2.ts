@@ -39,7 +39,7 @@ export async function startH2Gateway(yaml: string, overrides: Partial<GatewayOpt
   const pem = serverCertificate();
   const gw = await startGateway(yaml, {
     listen: { proxy: [proxy], admin: [loopback], internal: [], status: [] },
-    tls: { cert: pem.cert, key: pem.key },
+    tls: { defaultCertificate: { cert: [pem.cert], key: [pem.key] } },
     ...rest,
   });
   const origin = `${h2c ? 'http' : 'https'}://127.0.0.1:${gw.proxyPort}`;

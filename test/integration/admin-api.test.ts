@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { admin, type PageBody } from '../helpers/admin.ts';
 import { useEchoGateway, startGateway } from '../helpers/gateway.ts';
+import { withTestPems } from '../helpers/pem-fixtures.ts';
 
 type Entity = Record<string, unknown> & { id: string };
 
@@ -150,7 +151,7 @@ describe('Admin API: reading entities', () => {
 
 describe('Admin API: certificates and SNIs', () => {
   test('certificates list their SNI names; SNIs point at their certificate', async () => {
-    const yaml = readFileSync(new URL('../fixtures/config/valid/10-certificates-snis.yml', import.meta.url), 'utf8');
+    const yaml = withTestPems(readFileSync(new URL('../fixtures/config/valid/10-certificates-snis.yml', import.meta.url), 'utf8'));
     const gw = await startGateway(yaml);
     try {
       const certs = (await admin<PageBody<Entity>>(gw.adminUrl, '/certificates')).body.data;

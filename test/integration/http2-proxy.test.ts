@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { EventEmitter, once } from 'node:events';
 import { constants, type IncomingHttpHeaders } from 'node:http2';
 import { Writable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../src/observability/logger.ts';
-import { startGateway } from '../helpers/gateway.ts';
+import { testPki } from '../helpers/tls.ts';
 import { h1Request, h2Request, startH2Gateway, type H2TestGateway } from '../helpers/h2.ts';
 import { startEchoServer, startServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
 
@@ -404,11 +405,30 @@ services:
   });
 });
 
-describe('http2 listener configuration errors', () => {
-  it('refuses to start an ssl http2 listener without a certificate, with a clear error', async () => {
-    await assert.rejects(
-      startGateway('_format_version: "3.0"\n', { listen: { proxy: [{ host: '127.0.0.1', port: 0, ssl: true, http2: true }], admin: [], internal: [], status: [] } }),
-      /the ssl listen flag needs a certificate/,
-    );
+describe('certificates on an ssl http2 listener (the declarative certificates/snis, picked by SNI)', () => {
+  it('serves the certificate whose SNI matches over h2, and the default one otherwise', async () => {
+    const pki = testPki();
+    const named = pki.server(['h2.example.test']);
+    const indent = (pem: string) => pem.trim().split('\n').join('\n      ');
+    const gw = await startH2Gateway(`_format_version: "3.0"
+certificates:
+  - cert: |
+      ${indent(named.cert)}
+    key: |
+      ${indent(named.key)}
+    snis: [{ name: h2.example.test }]
+`);
+    try {
+      const bySni = await gw.connect({ servername: 'h2.example.test' });
+      assert.equal(bySni.alpnProtocol, 'h2');
+      assert.equal((bySni.socket as TLSSocket).getPeerCertificate().subject.CN, 'h2.example.test');
+      assert.equal((await h2Request(bySni, '/nowhere')).status, 404);
+      bySni.close();
+      const byDefault = await gw.connect();
+      assert.equal((byDefault.socket as TLSSocket).getPeerCertificate().subject.CN, 'localhost');
+      byDefault.close();
+    } finally {
+      await gw.close();
+    }
   });
 });

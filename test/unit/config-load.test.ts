@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { withTestPems } from '../helpers/pem-fixtures.ts';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
@@ -28,7 +29,7 @@ function errorsOf(text: string): string[] {
 }
 
 function fixture(kind: 'valid' | 'invalid', name: string): string {
-  return readFileSync(join(FIXTURES, kind, name), 'utf8');
+  return withTestPems(readFileSync(join(FIXTURES, kind, name), 'utf8'));
 }
 
 function byName<T extends { name?: string }>(items: Iterable<T>, name: string): T {

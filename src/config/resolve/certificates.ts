@@ -61,7 +61,8 @@ function resolveSnis(nodes: readonly EntityNode<SniIn>[], certificates: EntityIn
     index.addId(node, entity);
     if (typeof v.name === 'string') index.addKey(node, 'name', v.name.toLowerCase(), entity);
     if (!node.usable) continue;
-    const problem = wildcardHostProblem(v.name);
+    // Kong 3: an SNI named `*` is the catch-all (the listener's default certificate).
+    const problem = v.name === '*' ? undefined : wildcardHostProblem(v.name);
     if (problem) report(['name'], problem);
     const parent = node.parent ?? (v.certificate !== undefined ? certificates.resolve(v.certificate, []) : undefined);
     if (!parent) {
