@@ -9,6 +9,7 @@ const BENCHES = {
   'plugins-cpu': () => import('./plugins-cpu.ts'),
   fanout: () => import('./fanout.ts'),
   cluster: () => import('./cluster.ts'),
+  tls: () => import('./tls.ts'),
 } as const satisfies Record<string, () => Promise<{ run(): Promise<void> }>>;
 
 type BenchName = keyof typeof BENCHES;

@@ -69,6 +69,11 @@ export async function runStart(settings: NodeSettings, io: StartIo, injected?: L
       realIpHeader: settings.real_ip_header,
       realIpRecursive: settings.real_ip_recursive,
       maxHeaderSize: settings.max_header_size,
+      http2: {
+        maxConcurrentStreams: settings.http2_max_concurrent_streams,
+        maxHeaderListSize: settings.http2_max_header_size,
+        maxConnections: settings.http2_max_connections,
+      },
       clientMaxBodySize: settings.client_max_body_size,
       adminMaxBodySize: settings.admin_max_body_size,
       drainTimeoutMs: settings.drain_timeout * 1000,

@@ -32,6 +32,9 @@ export const SETTING_NAMES = [
   'client_max_body_size',
   'admin_max_body_size',
   'max_header_size',
+  'http2_max_concurrent_streams',
+  'http2_max_header_size',
+  'http2_max_connections',
   'drain_timeout',
   'upstream_tls_verify',
   'plugins',
@@ -93,6 +96,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('client_max_body_size', '0', 'Largest request body in bytes (k/m/g suffixes as nginx); 0 = unlimited.'),
   spec('admin_max_body_size', '10m', 'Largest Admin API request body (`POST /config`), k/m/g suffixes; 0 = unlimited.'),
   spec('max_header_size', '16k', 'Largest total request header size (k/m/g suffixes).'),
+  spec('http2_max_concurrent_streams', '128', 'Listeners with the `http2` flag: streams one client connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS, nginx\'s default 128); EventSource streams each hold one.'),
+  spec('http2_max_header_size', '32k', 'Listeners with the `http2` flag: largest decoded request header list (SETTINGS_MAX_HEADER_LIST_SIZE, k/m/g suffixes); a bigger one resets the stream.'),
+  spec('http2_max_connections', '0', 'Listeners with the `http2` flag: connections (h2 sessions and HTTP/1.1 fallbacks) one listener holds at once; more are closed as they arrive. 0 = no limit.'),
   spec('drain_timeout', '30', 'Seconds to wait for open connections on shutdown before closing them.'),
   spec('upstream_tls_verify', 'on', 'Verify upstream certificates of https/wss services that leave `tls_verify` unset (on/off; Kong\'s default is off).'),
   spec('plugins', 'bundled', 'Comma-separated plugin names to enable; `bundled` = all bundled plugins, `off` = none.'),
@@ -161,6 +167,12 @@ export interface NodeSettings extends TlsNodeSettings {
   /** Bytes; 0 = unlimited. */
   readonly admin_max_body_size: number;
   readonly max_header_size: number;
+  /** `http2` listeners: SETTINGS_MAX_CONCURRENT_STREAMS. */
+  readonly http2_max_concurrent_streams: number;
+  /** `http2` listeners: SETTINGS_MAX_HEADER_LIST_SIZE, bytes. */
+  readonly http2_max_header_size: number;
+  /** `http2` listeners: connections held at once; 0 = no limit. */
+  readonly http2_max_connections: number;
   /** Seconds. */
   readonly drain_timeout: number;
   /** Verify upstream certificates when a service's `tls_verify` is unset. */
@@ -310,6 +322,9 @@ function build(raw: ReadonlyMap<SettingName, Sourced>): NodeSettings {
     client_max_body_size: need('client_max_body_size', parseSize),
     admin_max_body_size: need('admin_max_body_size', parseSize),
     max_header_size: need('max_header_size', parseSize),
+    http2_max_concurrent_streams: need('http2_max_concurrent_streams', (v) => parseCount(v, 1, 2 ** 31 - 1)),
+    http2_max_header_size: need('http2_max_header_size', parseHeaderListSize),
+    http2_max_connections: need('http2_max_connections', (v) => parseCount(v, 0, 2 ** 31 - 1)),
     drain_timeout: need('drain_timeout', parseSeconds),
     upstream_tls_verify: need('upstream_tls_verify', parseBoolean),
     plugins: need('plugins', parsePluginList),
@@ -402,6 +417,19 @@ export function parseSize(value: string): number {
   if (!m) throw new Error(`invalid size "${value}" (bytes, or a number with k, m or g)`);
   const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g'];
   return Number(m[1]) * unit;
+}
+
+/** A whole number in `min..max`. */
+function parseCount(value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new Error(`invalid number "${value}" (a whole number from ${min} to ${max})`);
+  return Number(value);
+}
+
+/** HTTP/2 SETTINGS values are 32-bit; a header list under 1k would refuse ordinary requests. */
+function parseHeaderListSize(value: string): number {
+  const size = parseSize(value);
+  if (size < 1024 || size > 2 ** 32 - 1) throw new Error(`invalid size "${value}" (from 1k to 4g - 1)`);
+  return size;
 }
 
 function parseSeconds(value: string): number {

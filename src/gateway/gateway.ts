@@ -16,7 +16,8 @@ import { logInternalRequests } from './internal-access-log.ts';
 import { createInternalPublisher, type InternalPublisherUpstream } from './internal-publisher.ts';
 import { listen, type ListenAddress } from './listeners.ts';
 import { createProxyHandler } from './proxy-handler.ts';
-import { createListenerServer, type ListenerServer } from './servers.ts';
+import { ConnectionDrain } from './connection-drain.ts';
+import { createListenerServer, type Http2Limits, type ListenerServer } from './servers.ts';
 import { ListenerTls, type ListenerTlsSettings } from './tls/listener-tls.ts';
 import { recheckStream } from './recheck.ts';
 import { buildRuntimeState, type RuntimeState } from './state.ts';
@@ -41,6 +42,8 @@ export interface GatewayOptions {
   readonly realIpHeader: string;
   readonly realIpRecursive: boolean;
   readonly maxHeaderSize: number;
+  /** Limits of `http2` listeners (settings `http2_*`); default: `DEFAULT_HTTP2_LIMITS` (servers.ts). */
+  readonly http2?: Http2Limits;
   /** Bytes; 0 means no limit, as nginx's `client_max_body_size 0`. */
   readonly clientMaxBodySize: number;
   /** Largest Admin API request body (`POST /config`) in bytes; 0 = no limit. Default 10 MiB. */
@@ -87,7 +90,7 @@ export interface ReloadResult extends RecheckSummary {
 export class Gateway {
   readonly nodeId = randomUUID();
   private state: RuntimeState;
-  private readonly servers: { name: ListenerName; server: ListenerServer; address: string }[] = [];
+  private readonly servers: { name: ListenerName; server: ListenerServer; drain: ConnectionDrain; address: string }[] = [];
   /** Certificates of the `ssl` listeners, swapped with the config. */
   private readonly tls: ListenerTls;
   /** Sockets handed over by `upgrade`; the HTTP server no longer tracks them. */
@@ -252,21 +255,23 @@ export class Gateway {
     };
     for (const name of ['proxy', 'internal', 'admin', 'status'] as const) {
       for (const address of this.options.listen[name]) {
-        const server = createListenerServer(address, {
+        const server = createListenerServer(name, address, {
           onRequest: handlers[name].request,
           onUpgrade: handlers[name].upgrade,
           bodyLimit: this.bodyLimitOf(name),
           maxHeaderSize: this.options.maxHeaderSize,
           workerTag: this.options.workerTag,
           tls: address.ssl === true ? this.tls.serverOptions(name) : undefined,
+          http2: this.options.http2,
         });
         if (server instanceof TlsServer) this.tls.attach(server, name);
+        const drain = new ConnectionDrain(server);
         server.on('connection', (socket: Duplex) => {
           this.connections++;
           socket.once('close', () => this.connections--);
         });
         const bound = await listen(server, name, address);
-        this.servers.push({ name, server, address: bound });
+        this.servers.push({ name, server, drain, address: bound });
       }
     }
   }
@@ -283,15 +288,15 @@ export class Gateway {
 
   private async closeServers(drainTimeoutMs: number): Promise<void> {
     const closing = this.servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve())));
-    for (const { server } of this.servers) server.closeIdleConnections();
+    for (const { drain } of this.servers) drain.closeIdle();
     const timer = setTimeout(() => {
-      for (const { server } of this.servers) server.closeAllConnections();
+      for (const { drain } of this.servers) drain.closeAll();
       for (const socket of this.upgraded) socket.destroy();
     }, drainTimeoutMs);
     timer.unref();
     // Keep-alive connections that finish their last request become idle: close them too.
     const idleSweep = setInterval(() => {
-      for (const { server } of this.servers) server.closeIdleConnections();
+      for (const { drain } of this.servers) drain.closeIdle();
     }, 50);
     idleSweep.unref();
     try {

@@ -23,6 +23,7 @@ import { accelRedirectContext } from './accel-redirect.ts';
 import { BodyLimit } from './body-limit.ts';
 import type { RequestContext } from './context.ts';
 import { GATEWAY_ERRORS, GatewayError, errorBody } from './errors.ts';
+import { h2Connection } from './h2-compat.ts';
 import { applyHeaderEdits, type OutHeaders } from './header-edits.ts';
 import { PluginFailure, PluginRun } from './plugin-run.ts';
 import { sendError, writeErrorToSocket } from './respond.ts';
@@ -91,7 +92,8 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       req,
       res,
       state,
-      scheme: 'encrypted' in req.socket ? 'https' : 'http',
+      // (`in` would miss it on HTTP/2, where `req.socket` is a proxy of the TLS socket.)
+      scheme: (req.socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http',
       clientIp: resolveClientIp(peer, req.headers, trusted, deps.realIpHeader, deps.realIpRecursive),
       path,
       query,
@@ -186,7 +188,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let ctx: RequestContext | undefined;
-    const socket = req.socket;
+    const socket = h2Connection(req) ?? req.socket;
     try {
       try {
         if (deps.isStopping()) res.setHeader('connection', 'close');

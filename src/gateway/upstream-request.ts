@@ -6,6 +6,7 @@ import { buildUpstreamPath } from '../router/upstream-path.ts';
 import { BodyLimit } from './body-limit.ts';
 import type { RequestContext } from './context.ts';
 import { GatewayError } from './errors.ts';
+import { h2HasBody } from './h2-compat.ts';
 import { applyHeaderEdits } from './header-edits.ts';
 
 /** Identity headers only the gateway may set: a client's own values never reach the upstream. */
@@ -115,7 +116,7 @@ export function requestBody(ctx: RequestContext, limit: number): Readable | null
   const req = ctx.req;
   if (ctx.body !== undefined) return null;
   const length = req.headers['content-length'];
-  const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  const hasBody = h2HasBody(req) ?? (req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0'));
   if (!hasBody) {
     req.resume();
     return null;

@@ -106,6 +106,33 @@ describe('listen addresses', () => {
   });
 });
 
+describe('http2 settings', () => {
+  it('defaults to 128 streams, a 32k header list and no connection limit', () => {
+    const s = settings();
+    assert.deepEqual([s.http2_max_concurrent_streams, s.http2_max_header_size, s.http2_max_connections], [128, 32 * 1024, 0]);
+  });
+
+  it('reads them from the environment and flags', () => {
+    const s = settings({ SLUICE_HTTP2_MAX_CONCURRENT_STREAMS: '500', SLUICE_HTTP2_MAX_HEADER_SIZE: '64k' }, { http2_max_connections: '1000' });
+    assert.deepEqual([s.http2_max_concurrent_streams, s.http2_max_header_size, s.http2_max_connections], [500, 64 * 1024, 1000]);
+  });
+
+  it('refuses values h2 cannot announce, naming where they came from', () => {
+    assert.throws(() => settings({ SLUICE_HTTP2_MAX_CONCURRENT_STREAMS: '0' }), /SLUICE_HTTP2_MAX_CONCURRENT_STREAMS: invalid number "0" \(a whole number from 1 to 2147483647\)/);
+    assert.throws(() => settings({}, { http2_max_concurrent_streams: 'many' }), /--http2-max-concurrent-streams: invalid number "many"/);
+    assert.throws(() => settings({ SLUICE_HTTP2_MAX_HEADER_SIZE: '100' }), /SLUICE_HTTP2_MAX_HEADER_SIZE: invalid size "100" \(from 1k to 4g - 1\)/);
+    assert.throws(() => settings({ SLUICE_HTTP2_MAX_HEADER_SIZE: '16q' }), /SLUICE_HTTP2_MAX_HEADER_SIZE: invalid size "16q"/);
+    assert.throws(() => settings({ SLUICE_HTTP2_MAX_CONNECTIONS: '-1' }), /SLUICE_HTTP2_MAX_CONNECTIONS: invalid number "-1"/);
+  });
+
+  it('accepts the ssl and http2 listen flags together or alone', () => {
+    assert.deepEqual(settings({}, { proxy_listen: '0.0.0.0:8443 http2 ssl, 127.0.0.1:8080 http2' }).proxy_listen, [
+      { host: '0.0.0.0', port: 8443, http2: true, ssl: true },
+      { host: '127.0.0.1', port: 8080, http2: true },
+    ]);
+  });
+});
+
 describe('other settings', () => {
   it('validates trusted IPs and CIDRs, v4 and v6', () => {
     assert.deepEqual(settings({ SLUICE_TRUSTED_IPS: '0.0.0.0/0,::/0' }).trusted_ips, ['0.0.0.0/0', '::/0']);

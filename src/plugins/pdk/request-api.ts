@@ -33,6 +33,10 @@ export class RequestApi implements PdkRequest {
   getScheme(): 'http' | 'https' {
     return this.ctx.scheme;
   }
+  getHttpVersion(): number {
+    const { httpVersionMajor, httpVersionMinor } = this.ctx.req;
+    return httpVersionMajor + httpVersionMinor / 10;
+  }
   getHost(): string {
     return this.ctx.host;
   }

@@ -35,6 +35,8 @@ export type HeaderValue = string | readonly string[];
 export interface PdkRequest {
   getMethod(): string;
   getScheme(): 'http' | 'https';
+  /** Kong's `get_http_version`: 1.0, 1.1 or 2 (HTTP/2 on an `http2` listener). */
+  getHttpVersion(): number;
   getHost(): string;
   getPort(): number;
   /** The normalized path: what the router matched and what is forwarded. */

@@ -10,10 +10,13 @@
  * 7. intervalpoll, if allowed: on a location allowing only interval-poll every non-WebSocket
  *    request is an interval-poll — real nchan answers an EventSource request there with 200 and
  *    the message, not 403 (test/differential/nchan-reference.test.ts, `eventSourceOnPollOnly`);
- * 8. otherwise `undefined` (403).
+ * 8. on HTTP/2, chunked if allowed: h2 forbids `TE: chunked` (RFC 9113 §8.2.2), so a route
+ *    that allows only chunked would refuse every h2 client; the h2 client gets the same byte
+ *    stream an HTTP/1.1 client gets once the chunk framing is removed;
+ * 9. otherwise `undefined` (403).
  *
  * A type that is asked for but not allowed falls through to the next rule, as in nchan.
- * Only `req.headers` is read.
+ * Only `req.headers` and `req.httpVersionMajor` are read.
  *
  * @example
  *   selectTransport(req, ['eventsource', 'longpoll'])  // 'eventsource' for Accept: text/event-stream
@@ -42,7 +45,7 @@ export function isWebSocketRequest(req: Pick<IncomingMessage, 'headers'>): boole
   return text(req.headers.upgrade).split(',').some((s) => s.trim().toLowerCase() === 'websocket');
 }
 
-export function selectTransport(req: Pick<IncomingMessage, 'headers'>, allowed: readonly TransportName[]): TransportName | undefined {
+export function selectTransport(req: Pick<IncomingMessage, 'headers'> & Partial<Pick<IncomingMessage, 'httpVersionMajor'>>, allowed: readonly TransportName[]): TransportName | undefined {
   const has = (name: TransportName) => allowed.includes(name);
   if (isWebSocketRequest(req)) return has('websocket') ? 'websocket' : undefined;
   const { accept, te } = req.headers;
@@ -52,5 +55,6 @@ export function selectTransport(req: Pick<IncomingMessage, 'headers'>, allowed: 
   if (has('rawstream')) return 'rawstream';
   if (has('longpoll')) return 'longpoll';
   if (has('intervalpoll')) return 'intervalpoll';
+  if (has('chunked') && req.httpVersionMajor === 2) return 'chunked';
   return undefined;
 }

@@ -7,7 +7,10 @@
  *
  * Messages delivered before the head is out (replay during subscribe) are held and written right
  * after the preamble, in order; the hub queues (and bounds) what comes meanwhile. Once the head
- * is out, frames go straight to the socket (see wire.ts).
+ * is out, frames go straight to the socket, or to the h2 stream (see wire.ts). A client that
+ * does not read fills the socket's buffer (HTTP/1.x) or its h2 stream's flow-control window and
+ * then the stream's buffer (HTTP/2): either way `write` returns false, `deliver` tells the hub,
+ * and the hub's bounded queue decides when it is a slow consumer.
  */
 import type { Cursor, Message } from '../engine.ts';
 import type { EndReason, Sink, Subscription } from '../hub.ts';
@@ -170,7 +173,7 @@ class StreamSubscriber implements Sink {
       ? this.shared.wire(message, wire.mode, () => this.format.frame(message, id))
       : this.encode(message, id, wire);
     if (bytes === null || bytes.length === 0) return true;
-    return this.pushBack(wire.socket.write(bytes), wire.socket);
+    return this.pushBack(wire.out.write(bytes), wire.out);
   }
 
   private encode(message: Message, id: MessageId, wire: Wire): Buffer | null {
@@ -182,9 +185,9 @@ class StreamSubscriber implements Sink {
   private write(chunk: Chunk): boolean {
     const own = this.own;
     if (own !== undefined) {
-      if (this.closed || own.socket.writableEnded) return true;
+      if (this.closed || own.out.writableEnded) return true;
       const bytes = encodeWire(chunk, own.mode);
-      return bytes.length === 0 || this.pushBack(own.socket.write(bytes), own.socket);
+      return bytes.length === 0 || this.pushBack(own.out.write(bytes), own.out);
     }
     const { res } = this.exchange;
     if (this.closed || res.writableEnded) return true;
@@ -207,14 +210,14 @@ class StreamSubscriber implements Sink {
     const { res } = this.exchange;
     if (this.closed || res.writableEnded) return;
     res.removeListener('drain', this.onDrain);
-    this.wire?.socket.removeListener('drain', this.onDrain);
+    this.wire?.out.removeListener('drain', this.onDrain);
     if (bye !== undefined) res.end(bye);
     else res.end();
     if (res.writableLength > 0) setTimeout(() => res.destroy(), STUCK_CLIENT_GRACE_MS).unref();
   }
 
   /** The farewell and, for a chunked body, its terminator; then the connection closes. */
-  private finishOwn({ socket, mode }: Wire, bye: Chunk | undefined): void {
+  private finishOwn({ out: socket, mode }: Wire, bye: Chunk | undefined): void {
     if (this.closed || socket.writableEnded) return;
     socket.removeListener('drain', this.onDrain);
     const last = bye === undefined ? EMPTY : encodeWire(bye, mode);

@@ -8,22 +8,31 @@
  * every subscriber whose frame depends on the message alone, and each delivery is one
  * `socket.write`.
  *
+ * On HTTP/2 the frames go to the response's h2 stream instead (DATA frames: no chunk framing,
+ * mode `plain`); its flow control window is what fills up and pushes back on a slow reader.
+ *
  * @example
  *   const wire = openWire(req, res);             // after writeHead + preamble
  *   const bytes = frames.wire(message, wire.mode, () => eventsourceFrame(message, message.id));
- *   if (bytes !== null) wire.socket.write(bytes);
+ *   if (bytes !== null) wire.out.write(bytes);
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import type { Message } from '../engine.ts';
 
 export type Chunk = string | Buffer;
 
-/** `chunked`: HTTP/1.1 chunked transfer coding; `plain`: the body runs until the connection closes (HTTP/1.0). */
+/**
+ * `chunked`: HTTP/1.1 chunked transfer coding; `plain`: the bytes as they are (HTTP/1.0, whose
+ * body runs until the connection closes, and HTTP/2 streams).
+ */
 export type WireMode = 'chunked' | 'plain';
 
 export interface Wire {
-  readonly socket: Socket;
+  /** The client's socket (HTTP/1.x) or the response's h2 stream. */
+  readonly out: Writable;
   readonly mode: WireMode;
 }
 
@@ -38,14 +47,19 @@ export function encodeWire(chunk: Chunk, mode: WireMode): Buffer {
 }
 
 /**
- * The socket to write frames to, or `undefined` when the response must keep writing through
- * `res` (no socket attached yet, a HEAD request, or a response that is not the socket's current one).
+ * Where to write frames, or `undefined` when the response must keep writing through `res` (no
+ * socket attached yet, a HEAD request, or a response that is not the socket's current one).
  */
 export function openWire(req: IncomingMessage, res: ServerResponse): Wire | undefined {
+  if (req.httpVersionMajor === 2) {
+    const stream = (res as ServerResponse & { stream?: ServerHttp2Stream }).stream;
+    if (stream === undefined || stream.destroyed || req.method === 'HEAD' || !res.headersSent) return undefined;
+    return { out: stream, mode: 'plain' };
+  }
   const socket = res.socket as (Socket & { _httpMessage?: unknown }) | null;
   if (socket === null || req.method === 'HEAD' || socket._httpMessage !== res || !res.headersSent) return undefined;
   const chunked = (res as ServerResponse & { chunkedEncoding?: boolean }).chunkedEncoding === true;
-  return { socket, mode: chunked ? 'chunked' : 'plain' };
+  return { out: socket, mode: chunked ? 'chunked' : 'plain' };
 }
 
 interface Frames {

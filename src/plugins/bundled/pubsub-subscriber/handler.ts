@@ -109,7 +109,7 @@ function admit(kong: Pdk, conf: Compiled): { ids: string[]; name: TransportName 
   if (method !== 'GET' && method !== 'HEAD') return void kong.response.error(403, 'Subscriber endpoints only accept GET');
   const ids = conf.ids.render(kong);
   if (!Array.isArray(ids)) return void kong.response.error(ids.status, ids.message);
-  const name = selectTransport({ headers: kong.request.getHeaders() }, conf.transports);
+  const name = selectTransport({ headers: kong.request.getHeaders(), httpVersionMajor: Math.floor(kong.request.getHttpVersion()) }, conf.transports);
   if (!name) return void kong.response.error(403, 'Subscriber type not allowed here');
   return { ids, name };
 }
