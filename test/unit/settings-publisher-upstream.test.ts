@@ -1,19 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { resolveSettings, SettingsError, type SettingName } from '../../src/config/settings.ts';
-
-function settings(env: Record<string, string> = {}, flags: Partial<Record<SettingName, string>> = {}, file?: string) {
-  return resolveSettings({ ...(file ? { file } : {}), env, flags });
-}
-
-function confFile(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'sluice-settings-')), 'sluice.conf');
-  writeFileSync(path, text);
-  return path;
-}
+import { SettingsError } from '../../src/config/settings.ts';
+import { confFile, settings } from '../helpers/settings.ts';
 
 describe('internal_publisher_upstream and its timeout', () => {
   it('is unset by default, with a 5000 ms timeout', () => {

@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
-import { parseListen, parseSize, resolveSettings, SETTINGS, SettingsError, type SettingName } from '../../src/config/settings.ts';
-
-function settings(env: Record<string, string> = {}, flags: Partial<Record<SettingName, string>> = {}, file?: string) {
-  return resolveSettings({ ...(file ? { file } : {}), env, flags });
-}
-
-function confFile(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'sluice-settings-')), 'sluice.conf');
-  writeFileSync(path, text);
-  return path;
-}
+import { parseListen, parseSize, SETTINGS, SettingsError } from '../../src/config/settings.ts';
+import { confFile, settings } from '../helpers/settings.ts';
 
 describe('settings defaults', () => {
   it("uses Kong's defaults", () => {
