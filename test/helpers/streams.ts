@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { request } from 'undici';
 import WebSocket from 'ws';
 import type { Gateway } from '../../src/gateway/gateway.ts';
 
@@ -59,5 +61,23 @@ export async function openWebSocket(url: string, options: WsOptions = {}): Promi
         void closed.then(({ code }) => reject(new Error(`closed (${code}) after ${messages.length} of ${count} frames`)));
         check();
       }),
+  };
+}
+
+export interface LongPollAnswer {
+  readonly body: string;
+  readonly contentType: string;
+  /** `If-Modified-Since` / `If-None-Match` that ask for the next message. */
+  readonly next: Record<string, string>;
+}
+
+/** One long-poll answer (must be 200) from `url`; pass `answer.next` as `walk` to read on. */
+export async function longPollAt(url: string, walk: Record<string, string> = {}): Promise<LongPollAnswer> {
+  const res = await request(url, { headers: walk });
+  assert.equal(res.statusCode, 200);
+  return {
+    body: await res.body.text(),
+    contentType: String(res.headers['content-type']),
+    next: { 'if-modified-since': String(res.headers['last-modified']), 'if-none-match': String(res.headers.etag) },
   };
 }

@@ -10,6 +10,7 @@ import { startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { closedPort, HookServer, readUntil, type HookCall } from '../helpers/hook-server.ts';
 import { testPki, type Pem } from '../helpers/tls.ts';
 import { certificatesYaml } from '../helpers/tls-client.ts';
+import { longPollAt } from '../helpers/streams.ts';
 
 /**
  * `internal_publisher_upstream` (nchan_publisher_upstream_request on the internal listener): every
@@ -79,15 +80,7 @@ describe('internal publisher upstream hook over mTLS', () => {
   }
 
   /** One long-poll answer from `channel` through the proxy listener; `next` walks on from it. */
-  async function longPoll(channel: string, walk: Record<string, string> = {}): Promise<{ body: string; contentType: string; next: Record<string, string> }> {
-    const res = await request(`${gw.proxyUrl}/walk/${channel}`, { headers: walk });
-    assert.equal(res.statusCode, 200);
-    return {
-      body: await res.body.text(),
-      contentType: String(res.headers['content-type']),
-      next: { 'if-modified-since': String(res.headers['last-modified']), 'if-none-match': String(res.headers.etag) },
-    };
-  }
+  const longPoll = (channel: string, walk: Record<string, string> = {}) => longPollAt(`${gw.proxyUrl}/walk/${channel}`, walk);
 
   test('the hook is told the subject and SHA-256 fingerprint of the certificate that published', async () => {
     const first = await publish('who', 'from one', 'keep');

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { closedPort, HookServer, readUntil, waitForSubscribers } from '../helpers/hook-server.ts';
+import { longPollAt } from '../helpers/streams.ts';
 
 /**
  * nchan's hooks on a `pubsub-publisher` route: the authorize request (as for subscribers) and
@@ -117,15 +118,7 @@ routes:
   });
 
   /** One long-poll answer from `channel` (a route without hooks); `next` walks on from it. */
-  async function longPoll(channel: string, walk: Record<string, string> = {}): Promise<{ body: string; contentType: string; next: Record<string, string> }> {
-    const res = await request(`${gw.proxyUrl}/walk/${channel}`, { headers: walk });
-    assert.equal(res.statusCode, 200);
-    return {
-      body: await res.body.text(),
-      contentType: String(res.headers['content-type']),
-      next: { 'if-modified-since': String(res.headers['last-modified']), 'if-none-match': String(res.headers.etag) },
-    };
-  }
+  const longPoll = (channel: string, walk: Record<string, string> = {}) => longPollAt(`${gw.proxyUrl}/walk/${channel}`, walk);
 
   test('any other upstream answer is 403 (as nchan); the app\'s answer stays between it and the gateway, nothing is published', async () => {
     const refused = await request(`${gw.proxyUrl}/publish/multi-a,multi-b`, { method: 'POST', body: 'nope', headers: { 'x-action': 'refuse' } });
