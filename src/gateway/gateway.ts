@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Server as TlsServer } from 'node:tls';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Snapshot } from '../config/types.ts';
@@ -14,10 +13,10 @@ import { createAdminHandler, createStatusHandler } from './admin-handler.ts';
 import { createInternalHandler, type InternalAccess } from './internal-handler.ts';
 import { logInternalRequests } from './internal-access-log.ts';
 import { createInternalPublisher, type InternalPublisherUpstream } from './internal-publisher.ts';
-import { listen, type ListenAddress } from './listeners.ts';
+import { bindListener, closeListeners, type BoundListener } from './listener-binding.ts';
+import type { ListenAddress } from './listeners.ts';
 import { createProxyHandler } from './proxy-handler.ts';
-import { ConnectionDrain } from './connection-drain.ts';
-import { createListenerServer, type Http2Limits, type ListenerServer } from './servers.ts';
+import type { Http2Limits } from './servers.ts';
 import { ListenerTls, type ListenerTlsSettings } from './tls/listener-tls.ts';
 import { recheckStream } from './recheck.ts';
 import { buildRuntimeState, type RuntimeState } from './state.ts';
@@ -90,7 +89,7 @@ export interface ReloadResult extends RecheckSummary {
 export class Gateway {
   readonly nodeId = randomUUID();
   private state: RuntimeState;
-  private readonly servers: { name: ListenerName; server: ListenerServer; drain: ConnectionDrain; address: string }[] = [];
+  private readonly servers: BoundListener[] = [];
   /** Certificates of the `ssl` listeners, swapped with the config. */
   private readonly tls: ListenerTls;
   /** Sockets handed over by `upgrade`; the HTTP server no longer tracks them. */
@@ -255,23 +254,15 @@ export class Gateway {
     };
     for (const name of ['proxy', 'internal', 'admin', 'status'] as const) {
       for (const address of this.options.listen[name]) {
-        const server = createListenerServer(name, address, {
+        const options = {
           onRequest: handlers[name].request,
           onUpgrade: handlers[name].upgrade,
           bodyLimit: this.bodyLimitOf(name),
           maxHeaderSize: this.options.maxHeaderSize,
           workerTag: this.options.workerTag,
-          tls: address.ssl === true ? this.tls.serverOptions(name) : undefined,
           http2: this.options.http2,
-        });
-        if (server instanceof TlsServer) this.tls.attach(server, name);
-        const drain = new ConnectionDrain(server);
-        server.on('connection', (socket: Duplex) => {
-          this.connections++;
-          socket.once('close', () => this.connections--);
-        });
-        const bound = await listen(server, name, address);
-        this.servers.push({ name, server, drain, address: bound });
+        };
+        this.servers.push(await bindListener(name, address, options, this.tls, (socket) => this.countConnection(socket)));
       }
     }
   }
@@ -286,25 +277,12 @@ export class Gateway {
     return this.connections;
   }
 
-  private async closeServers(drainTimeoutMs: number): Promise<void> {
-    const closing = this.servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve())));
-    for (const { drain } of this.servers) drain.closeIdle();
-    const timer = setTimeout(() => {
-      for (const { drain } of this.servers) drain.closeAll();
-      for (const socket of this.upgraded) socket.destroy();
-    }, drainTimeoutMs);
-    timer.unref();
-    // Keep-alive connections that finish their last request become idle: close them too.
-    const idleSweep = setInterval(() => {
-      for (const { drain } of this.servers) drain.closeIdle();
-    }, 50);
-    idleSweep.unref();
-    try {
-      await Promise.all(closing);
-    } finally {
-      clearTimeout(timer);
-      clearInterval(idleSweep);
-    }
-    for (const socket of this.upgraded) socket.destroy();
+  private countConnection(socket: Duplex): void {
+    this.connections++;
+    socket.once('close', () => this.connections--);
+  }
+
+  private closeServers(drainTimeoutMs: number): Promise<void> {
+    return closeListeners(this.servers, this.upgraded, drainTimeoutMs);
   }
 }
