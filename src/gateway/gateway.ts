@@ -19,6 +19,7 @@ import { createProxyHandler } from './proxy-handler.ts';
 import { ConnectionDrain } from './connection-drain.ts';
 import { createListenerServer, type Http2Limits, type ListenerServer } from './servers.ts';
 import { ListenerTls, type ListenerTlsSettings } from './tls/listener-tls.ts';
+import { admittedRequest } from './admitted-request.ts';
 import { recheckStream } from './recheck.ts';
 import { buildRuntimeState, type RuntimeState } from './state.ts';
 import { StreamRegistry, type RecheckSummary } from './streams.ts';
@@ -226,7 +227,7 @@ export class Gateway {
         this.upgraded.add(socket);
         socket.once('close', () => this.upgraded.delete(socket));
       },
-      holdStreams: (ctx, hub, stream) => this.streams.hold(ctx, hub, stream),
+      holdStreams: (ctx, hub, stream) => this.streams.hold(admittedRequest(ctx), hub, stream),
     });
     const admin = createAdminHandler({
       nodeId: this.nodeId,
