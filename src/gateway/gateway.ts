@@ -18,6 +18,7 @@ import type { ListenAddress } from './listeners.ts';
 import { createProxyHandler } from './proxy-handler.ts';
 import type { Http2Limits } from './servers.ts';
 import { ListenerTls, type ListenerTlsSettings } from './tls/listener-tls.ts';
+import { admittedRequest } from './admitted-request.ts';
 import { recheckStream } from './recheck.ts';
 import { buildRuntimeState, type RuntimeState } from './state.ts';
 import { StreamRegistry, type RecheckSummary } from './streams.ts';
@@ -225,7 +226,7 @@ export class Gateway {
         this.upgraded.add(socket);
         socket.once('close', () => this.upgraded.delete(socket));
       },
-      holdStreams: (ctx, hub, stream) => this.streams.hold(ctx, hub, stream),
+      holdStreams: (ctx, hub, stream) => this.streams.hold(admittedRequest(ctx), hub, stream),
     });
     const admin = createAdminHandler({
       nodeId: this.nodeId,

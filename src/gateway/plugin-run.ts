@@ -136,7 +136,12 @@ export class PluginRun {
 
   /** After the response: errors are logged, never sent anywhere. Undefined when no plugin has a log phase. */
   log(): Promise<void> | undefined {
-    return this.collected.some((p) => p.def.handler.log !== undefined) ? this.runLog() : undefined;
+    return this.hasLog ? this.runLog() : undefined;
+  }
+
+  /** Whether a plugin that ran has a log phase (a stream outliving its request keeps the run only then). */
+  get hasLog(): boolean {
+    return this.collected.some((p) => p.def.handler.log !== undefined);
   }
 
   private async runLog(): Promise<void> {

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.ts';
 import type { RequestObserver } from '../observability/request-observer.ts';
 import { RequestPdk } from '../plugins/pdk/request-pdk.ts';
-import type { StreamShape, TerminatorExchange } from '../plugins/pdk/types.ts';
+import type { StreamShape, Terminator, TerminatorExchange } from '../plugins/pdk/types.ts';
 import type { Hub } from '../pubsub/hub.ts';
 import { createTrustedIps, UpstreamCancel, type UpstreamClient } from '../proxy/index.ts';
 import { accelRedirectContext } from './accel-redirect.ts';
@@ -114,6 +114,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let ctx: RequestContext | undefined;
+    let tail: StreamTail | undefined;
     const socket = h2Connection(req) ?? req.socket;
     try {
       try {
@@ -124,15 +125,25 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       } catch (error) {
         return await fail(ctx, res, undefined, error);
       }
-      await serve(ctx, 0);
+      tail = await serve(ctx, 0);
     } finally {
-      deps.observer?.done(ctx, req, res, socket, false);
+      if (tail === undefined) deps.observer?.done(ctx, req, res, socket, false);
+      else if (deps.observer) {
+        const record = deps.observer.later(ctx, req, res, socket, false);
+        void tail.ended.then(record, record);
+      }
     }
   }
 
-  /** A routed request from the plugins on: rewrite/access, then exit, terminator or proxy, then log. */
-  async function serve(ctx: RequestContext, redirects: number): Promise<void> {
+  /**
+   * A routed request from the plugins on: rewrite/access, then exit, terminator or proxy, then
+   * log. A stream that outlived its request (see `TerminatorExchange.detached`) comes back as a
+   * tail: its log phase is chained on the stream's end, holding the plugin run only if a
+   * plugin has a log phase.
+   */
+  async function serve(ctx: RequestContext, redirects: number): Promise<StreamTail | undefined> {
     let run: PluginRun | undefined;
+    let tail: StreamTail | undefined;
     try {
       run = pluginRunFor(ctx);
       if (run) {
@@ -140,12 +151,25 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
         if (!ctx.exit) await run.access();
       }
       if (ctx.exit) await respond(ctx, run, ctx.exit.status, { ...ctx.exit.headers }, ctx.exit.body, 'exit');
-      else if (ctx.terminator) await ctx.terminator.handle(terminatorExchange(ctx, run));
+      else if (ctx.terminator) tail = await terminate(ctx, run, ctx.terminator, redirects === 0);
       else await proxy(ctx, run, redirects);
     } catch (error) {
       await fail(ctx, ctx.res, run, error);
     }
+    if (tail !== undefined) return run?.hasLog === true ? afterStream(tail, run) : tail;
     if (run) await run.log();
+    return undefined;
+  }
+
+  /**
+   * The terminator serves the request; a stream that detaches hands its end back as a tail
+   * (only offered to requests served directly: an X-Accel-Redirect's outer request awaits).
+   */
+  async function terminate(ctx: RequestContext, run: PluginRun | undefined, terminator: Terminator, detachable: boolean): Promise<StreamTail | undefined> {
+    let tail: StreamTail | undefined;
+    const exchange = terminatorExchange(ctx, run);
+    await terminator.handle(detachable ? { ...exchange, detached: (ended) => void (tail = { ended }) } : exchange);
+    return tail;
   }
 
   /**
@@ -204,4 +228,14 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     request: (req: IncomingMessage, res: ServerResponse): void => void handle(req, res),
     upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer): void => void upgrades.handleUpgrade(req, socket, head),
   };
+}
+
+/** A stream's end, once the request that opened it is over (see `TerminatorExchange.detached`). */
+interface StreamTail {
+  readonly ended: Promise<void>;
+}
+
+/** The log phase after the stream's end; a failing end still logs. */
+function afterStream(tail: StreamTail, run: PluginRun): StreamTail {
+  return { ended: tail.ended.then(() => run.log(), () => run.log()) };
 }

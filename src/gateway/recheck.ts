@@ -2,6 +2,7 @@ import { ServerResponse } from 'node:http';
 import type { Logger } from '../observability/logger.ts';
 import { RequestPdk, type PdkOptions } from '../plugins/pdk/request-pdk.ts';
 import type { StreamShape } from '../plugins/pdk/types.ts';
+import type { AdmittedRequest } from './admitted-request.ts';
 import type { RequestContext } from './context.ts';
 import { PluginRun } from './plugin-run.ts';
 import type { RuntimeState } from './state.ts';
@@ -23,8 +24,8 @@ function hasRoute(state: RuntimeState, id: string): boolean {
 }
 
 /**
- * Would `state` still admit the stream opened by `admitted` (the request context it was served
- * with, kept while the stream is open)? The stream's route must still exist (by id: named
+ * Would `state` still admit the stream opened by `admitted` (what the stream kept of its
+ * request, see admitted-request.ts)? The stream's route must still exist (by id: named
  * routes have stable derived ids) and the request must still route to it; then the route's new
  * chain runs its re-check (auth, acl, ip-restriction, ... see `PluginHandler.recheck`) against
  * the recorded request (method, path, headers, query, client ip) in a fresh context whose
@@ -33,12 +34,12 @@ function hasRoute(state: RuntimeState, id: string): boolean {
  * subscriber plugin must still serve the same channels over the same transport.
  *
  * ```ts
- * const verdict = await recheckStream(ctx, { channels: ['chat:lobby'], transport: 'eventsource' }, newState, pdkOptions, logger);
+ * const verdict = await recheckStream(admittedRequest(ctx), { channels: ['chat:lobby'], transport: 'eventsource' }, newState, pdkOptions, logger);
  * if (!verdict.keep) subscription.end(verdict.reason);
  * ```
  */
-export async function recheckStream(admitted: RequestContext, shape: StreamShape, state: RuntimeState, pdk: PdkOptions, logger: Logger): Promise<Verdict> {
-  const route = admitted.match?.route;
+export async function recheckStream(admitted: AdmittedRequest, shape: StreamShape, state: RuntimeState, pdk: PdkOptions, logger: Logger): Promise<Verdict> {
+  const route = admitted.route;
   if (route === undefined || !hasRoute(state, route.id)) return { keep: false, reason: 'ROUTE_REMOVED', detail: 'the route is no longer configured' };
   const { req } = admitted;
   const match = state.router.match({

@@ -3,7 +3,7 @@ import type { StreamShape } from '../plugins/pdk/types.ts';
 import type { Message } from '../pubsub/engine.ts';
 import type { EndReason, Hub, Sink, Subscription } from '../pubsub/hub.ts';
 import type { MessageId } from '../pubsub/message-id.ts';
-import type { RequestContext } from './context.ts';
+import type { AdmittedRequest } from './admitted-request.ts';
 import type { RecheckReason, Verdict } from './recheck.ts';
 import type { RuntimeState } from './state.ts';
 
@@ -19,13 +19,13 @@ export interface RecheckSummary {
 export interface StreamRegistryDeps {
   /** The gateway's current state (a stream admitted on an older one is re-checked at once). */
   readonly current: () => RuntimeState;
-  readonly check: (admitted: RequestContext, shape: StreamShape, state: RuntimeState) => Promise<Verdict>;
+  readonly check: (admitted: AdmittedRequest, shape: StreamShape, state: RuntimeState) => Promise<Verdict>;
   readonly logger: Logger;
 }
 
 interface Held {
-  /** The context the stream was admitted with: the recorded request and the route it matched. */
-  readonly ctx: RequestContext;
+  /** What the stream was admitted with: the recorded request and the route it matched. */
+  readonly admitted: AdmittedRequest;
   readonly shape: StreamShape;
   readonly subscription: Subscription;
   /** The state the stream was last admitted by or re-checked against. */
@@ -40,8 +40,8 @@ class HeldStream implements Held, Subscription {
   private inner: Subscription | undefined;
   checked: RuntimeState;
 
-  constructor(private readonly registry: Set<Held>, readonly ctx: RequestContext, readonly shape: StreamShape) {
-    this.checked = ctx.state;
+  constructor(private readonly registry: Set<Held>, readonly admitted: AdmittedRequest, readonly shape: StreamShape) {
+    this.checked = admitted.state;
   }
 
   /** Subscribed and not ended during subscribe: held from now on. */
@@ -115,7 +115,7 @@ const YIELD_EVERY = 256;
  *
  * ```ts
  * const streams = new StreamRegistry({ current: () => state, check, logger });
- * const hub = streams.hold(ctx, realHub, { channels: ['chat:lobby'], transport: 'websocket' });
+ * const hub = streams.hold(admittedRequest(ctx), realHub, { channels: ['chat:lobby'], transport: 'websocket' });
  * await hub.subscribe(...);                    // held until it ends
  * const { kept, closed } = await streams.recheck(newState);
  * ```
@@ -131,10 +131,10 @@ export class StreamRegistry {
   }
 
   /** `hub` with a `subscribe` whose subscriptions are held until they end. */
-  hold(ctx: RequestContext, hub: Pick<Hub, 'subscribe'>, shape: StreamShape): Pick<Hub, 'subscribe'> {
+  hold(admitted: AdmittedRequest, hub: Pick<Hub, 'subscribe'>, shape: StreamShape): Pick<Hub, 'subscribe'> {
     return {
       subscribe: async (channels, cursor, sink, limits) => {
-        const held = new HeldStream(this.held, ctx, shape);
+        const held = new HeldStream(this.held, admitted, shape);
         const subscription = await hub.subscribe(channels, cursor, new HeldSink(held, sink), limits);
         if (subscription.ended) return subscription;
         held.admit(subscription);
@@ -176,9 +176,9 @@ export class StreamRegistry {
     if (held.checked === state) return 'kept';
     let verdict: Verdict;
     try {
-      verdict = await this.deps.check(held.ctx, held.shape, state);
+      verdict = await this.deps.check(held.admitted, held.shape, state);
     } catch (error) {
-      this.deps.logger.error({ err: error, request_id: held.ctx.id, code: 'RECHECK_FAILED' }, 're-check of an open stream threw; closing it');
+      this.deps.logger.error({ err: error, request_id: held.admitted.id, code: 'RECHECK_FAILED' }, 're-check of an open stream threw; closing it');
       verdict = { keep: false, reason: 'RECHECK_FAILED', detail: 'the re-check failed' };
     }
     if (held.subscription.ended) return 'gone';
@@ -186,7 +186,7 @@ export class StreamRegistry {
     held.checked = state;
     if (verdict.keep) return 'kept';
     this.deps.logger.info(
-      { event: 'stream_closed', request_id: held.ctx.id, route: held.ctx.match?.route.name ?? held.ctx.match?.route.id, reason: verdict.reason, detail: verdict.detail },
+      { event: 'stream_closed', request_id: held.admitted.id, route: held.admitted.route?.name ?? held.admitted.route?.id, reason: verdict.reason, detail: verdict.detail },
       'reload closed an open stream',
     );
     held.subscription.end(verdict.reason);

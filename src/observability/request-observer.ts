@@ -52,8 +52,22 @@ export class RequestObserver {
    * path). An upgrade whose socket was handed over without an HTTP answer counts as 101.
    */
   done(ctx: RequestContext | undefined, req: IncomingMessage, res: ServerResponse, socket: Duplex, upgrade: boolean): void {
-    const status = res.headersSent ? res.statusCode : upgrade ? 101 : CLIENT_CLOSED;
-    const latency = ctx === undefined ? 0 : performance.now() - ctx.startedAt;
+    this.record(summarize(ctx, req, res, socket, upgrade));
+  }
+
+  /**
+   * For a stream that outlives its request (a detached subscriber): what `done` needs, taken
+   * now (the head is out, nothing about the request changes any more), so the request can be
+   * collected; call the result when the stream ends (latency and bytes are read then).
+   */
+  later(ctx: RequestContext | undefined, req: IncomingMessage, res: ServerResponse, socket: Duplex, upgrade: boolean): () => void {
+    const summary = summarize(ctx, req, res, socket, upgrade);
+    return () => this.record(summary);
+  }
+
+  private record(request: RequestSummary): void {
+    const { status, socket } = request;
+    const latency = request.startedAt === undefined ? 0 : performance.now() - request.startedAt;
     // The connection's bytes since the previous request on it: exact over a connection's life.
     // (`socket` was taken when the request arrived: `req.socket` may be gone by now.)
     const { bytesRead: read = 0, bytesWritten: written = 0 } = socket as Partial<Socket>;
@@ -64,42 +78,40 @@ export class RequestObserver {
     last.read = read;
     last.written = written;
 
-    const match = ctx?.match;
+    const match = request.match;
     if (this.metrics) {
       const meter = this.metrics.meter(match?.route, match?.service);
       meter.count(status);
-      if (ctx !== undefined) meter.latency.observe(latency);
-      if (ctx?.upstreamLatencyMs !== undefined) meter.upstreamLatency.observe(ctx.upstreamLatencyMs);
+      if (request.startedAt !== undefined) meter.latency.observe(latency);
+      if (request.upstreamLatencyMs !== undefined) meter.upstreamLatency.observe(request.upstreamLatencyMs);
       meter.ingress.value += bytesIn;
       meter.egress.value += bytesOut;
-      if (ctx?.exit !== undefined && ctx.exitedBy === RATE_LIMITING) meter.rateLimited();
+      if (request.rateLimited) meter.rateLimited();
     }
     if (this.log) {
-      const consumer = ctx?.consumer;
-      const correlation = ctx?.shared['correlation_id'];
+      const { consumer, correlation } = request;
       this.log.info(
         {
           event: 'access',
-          request_id: ctx?.id,
+          request_id: request.id,
           ...(typeof correlation === 'string' ? { correlation_id: correlation } : {}),
-          method: req.method,
-          path: ctx?.path ?? (req.url ?? '/').split('?')[0],
+          method: request.method,
+          path: request.path,
           status,
           route: match ? (match.route.name ?? match.route.id) : undefined,
           service: match?.service ? (match.service.name ?? match.service.id) : undefined,
           consumer: consumer ? (consumer.username ?? consumer.id) : undefined,
           latency_ms: round(latency),
-          upstream_latency_ms: ctx?.upstreamLatencyMs === undefined ? undefined : round(ctx.upstreamLatencyMs),
+          upstream_latency_ms: request.upstreamLatencyMs === undefined ? undefined : round(request.upstreamLatencyMs),
           bytes_in: bytesIn,
           bytes_out: bytesOut,
-          client_ip: ctx?.clientIp ?? (socket as Partial<Socket>).remoteAddress,
+          client_ip: request.clientIp,
         },
         'request',
       );
     }
   }
 
-  /** A tracker for the subscriber stream `ctx` is about to open. */
   trackStream(ctx: RequestContext, transport: string, channels: readonly string[]): StreamTracker {
     const match = ctx.match;
     const consumer = ctx.consumer;
@@ -114,6 +126,40 @@ export class RequestObserver {
     };
     return new StreamTracker({ metrics: this.metrics, log: this.log }, info, transport, channels);
   }
+}
+
+/** What the access log and the route's metrics record of one request. */
+interface RequestSummary {
+  readonly status: number;
+  /** Undefined when the request failed before it was parsed. */
+  readonly startedAt: number | undefined;
+  readonly match: RequestContext['match'];
+  readonly upstreamLatencyMs: number | undefined;
+  readonly rateLimited: boolean;
+  readonly id: string | undefined;
+  readonly correlation: unknown;
+  readonly method: string | undefined;
+  readonly path: string;
+  readonly consumer: RequestContext['consumer'];
+  readonly clientIp: string | undefined;
+  readonly socket: Duplex;
+}
+
+function summarize(ctx: RequestContext | undefined, req: IncomingMessage, res: ServerResponse, socket: Duplex, upgrade: boolean): RequestSummary {
+  return {
+    status: res.headersSent ? res.statusCode : upgrade ? 101 : CLIENT_CLOSED,
+    startedAt: ctx?.startedAt,
+    match: ctx?.match,
+    upstreamLatencyMs: ctx?.upstreamLatencyMs,
+    rateLimited: ctx?.exit !== undefined && ctx.exitedBy === RATE_LIMITING,
+    id: ctx?.id,
+    correlation: ctx?.shared['correlation_id'],
+    method: req.method,
+    path: ctx?.path ?? (req.url ?? '/').split('?')[0] ?? '/',
+    consumer: ctx?.consumer,
+    clientIp: ctx?.clientIp ?? (socket as Partial<Socket>).remoteAddress,
+    socket,
+  };
 }
 
 /** Undefined when there is nothing to record (metrics and access log both off). */

@@ -7,10 +7,9 @@
  * ```ts
  * const tracker = new StreamTracker(sinks, info, 'eventsource', ['news']);
  * await transport.serve({ ...exchange, hub: tracker.hub(hub) });
- * tracker.finish(exchange.res);   // "stream closed" {reason: 'client_closed', messages: 3, ...}
+ * tracker.finish(exchange.res.writableFinished);   // "stream closed" {reason: 'client_closed', messages: 3, ...}
  * ```
  */
-import type { ServerResponse } from 'node:http';
 import type { EndReason, Hub, Subscription } from '../pubsub/hub.ts';
 import type { Logger } from './logger.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -59,13 +58,13 @@ export class StreamTracker {
     };
   }
 
-  /** The transport returned: the stream (if one opened) is closed now. */
-  finish(res: ServerResponse): void {
+  /** The stream (if one opened) is closed now; `completed` when its response finished (a poll's answer). */
+  finish(completed: boolean): void {
     const subscription = this.subscription;
     if (subscription === undefined) return;
     this.subscription = undefined;
     const ended = subscription.endReason;
-    const reason: StreamCloseReason = ended !== undefined && ended !== 'UNSUBSCRIBED' ? ended : res.writableFinished ? 'completed' : 'client_closed';
+    const reason: StreamCloseReason = ended !== undefined && ended !== 'UNSUBSCRIBED' ? ended : completed ? 'completed' : 'client_closed';
     const { metrics, log } = this.sinks;
     if (metrics) {
       metrics.openStreams.dec({ transport: this.transport });

@@ -160,6 +160,17 @@ export interface TerminatorExchange {
   trackStream?(transport: string, channels: readonly string[]): StreamTracker;
   /** A socket a stream took over from the HTTP server: destroyed if a drain outlasts its timeout. */
   adoptSocket?(socket: Duplex): void;
+  /**
+   * A stream that took its socket over calls this once with a promise of its end, then
+   * `handle` returns: what is left of the request (log phase, access log, metrics) runs when
+   * `ended` settles, and the request context is not held meanwhile.
+   *
+   * ```ts
+   * exchange.detached?.(closed.then(() => subscription.close()));
+   * return; // handle's promise resolves now
+   * ```
+   */
+  detached?(ended: Promise<void>): void;
 }
 
 /** What a subscriber stream serves; a reload that changes it asks the client to reconnect. */

@@ -49,7 +49,7 @@ type Farewell = Exclude<EndReason, 'UNSUBSCRIBED'>;
 
 /** A promise chain, not an async function: an open stream should not keep one more suspended frame. */
 export function serveStream(exchange: SubscriberExchange, format: StreamFormat): Promise<void> {
-  return cursorOrAnswer(exchange).then((cursor) => (cursor === undefined ? undefined : new StreamSubscriber(exchange, format).run(cursor)));
+  return cursorOrAnswer(exchange).then((cursor) => (cursor === undefined ? undefined : new StreamSubscriber(exchange, format).run(cursor, exchange)));
 }
 
 /**
@@ -85,19 +85,23 @@ class StreamSubscriber implements Sink {
     this.closedSignal?.();
   };
 
-  constructor(private readonly exchange: SubscriberExchange, private readonly format: StreamFormat) {
+  /** Dropped once the stream is detached and its end handed over (`exchange.detached`). */
+  private exchange: SubscriberExchange | undefined;
+
+  constructor(exchange: SubscriberExchange, private readonly format: StreamFormat) {
+    this.exchange = exchange;
     this.shared = exchange.channels.length === 1 ? format.frameCache : undefined;
   }
 
-  async run(cursor: Cursor): Promise<void> {
-    const { res, hub, channels, options } = this.exchange;
+  async run(cursor: Cursor, exchange: SubscriberExchange): Promise<void> {
+    const { res, hub, channels, options } = exchange;
     const done = new Promise<void>((resolve) => (this.closedSignal = resolve));
     res.once('close', this.onClose);
     let subscription: Subscription;
     try {
       subscription = await hub.subscribe(channels, cursor, this, options.limits);
     } catch (e) {
-      await answerError(this.exchange, e);
+      await answerError(exchange, e);
       return;
     }
     this.subscription = subscription;
@@ -106,14 +110,20 @@ class StreamSubscriber implements Sink {
       return;
     }
     try {
-      await this.exchange.writeHead(200, this.format.headers);
+      await exchange.writeHead(200, this.format.headers);
     } catch (e) {
       await subscription.close();
-      await answerError(this.exchange, e);
+      await answerError(exchange, e);
       return;
     }
     if (this.closed) return;
-    this.start(subscription);
+    this.start(subscription, exchange);
+    const detached = exchange.detached;
+    if (this.own !== undefined && detached !== undefined) {
+      // The socket is ours: let the request go and hand its end over (no frame waits here).
+      this.exchange = undefined;
+      return detached(done.then(() => subscription.close()));
+    }
     await done;
     await subscription.close(); // resolves once the subscriber counts are released
   }
@@ -133,14 +143,14 @@ class StreamSubscriber implements Sink {
   }
 
   /** Head is out: preamble, the held messages, then live delivery. */
-  private start(subscription: Subscription): void {
-    const { req, res } = this.exchange;
+  private start(subscription: Subscription, exchange: SubscriberExchange): void {
+    const { req, res } = exchange;
     // A HEAD request gets the stream's head and nothing else (Node would hold the head back forever).
     if (req.method === 'HEAD') return void res.end();
     if (this.format.preamble !== undefined) res.write(this.format.preamble);
     else res.flushHeaders();
     this.wire = openWire(req, res);
-    if (this.wire !== undefined) this.takeSocket(this.wire);
+    if (this.wire !== undefined) this.takeSocket(this.wire, exchange);
     this.open = true;
     let ok = true;
     for (const { message, id } of this.held) ok = this.send(message, id);
@@ -151,15 +161,15 @@ class StreamSubscriber implements Sink {
   }
 
   /** Detaches the socket from Node's HTTP server when it can; the client's going away is then the socket's `close`. */
-  private takeSocket(wire: Wire): void {
-    const { req, res } = this.exchange;
+  private takeSocket(wire: Wire, exchange: SubscriberExchange): void {
+    const { req, res } = exchange;
     const socket = detachHttpSocket(req, res);
     if (socket === undefined) return;
     this.own = wire;
     res.removeListener('close', this.onClose);
     if (socket.destroyed) return this.onClose();
     socket.once('close', this.onClose);
-    this.exchange.adoptSocket?.(socket);
+    exchange.adoptSocket?.(socket);
   }
 
   private send(message: Message, id: MessageId): boolean {
@@ -189,8 +199,8 @@ class StreamSubscriber implements Sink {
       const bytes = encodeWire(chunk, own.mode);
       return bytes.length === 0 || this.pushBack(own.out.write(bytes), own.out);
     }
-    const { res } = this.exchange;
-    if (this.closed || res.writableEnded) return true;
+    const res = this.exchange?.res;
+    if (res === undefined || this.closed || res.writableEnded) return true;
     return this.pushBack(res.write(chunk), res);
   }
 
@@ -207,8 +217,8 @@ class StreamSubscriber implements Sink {
     const bye = this.format.farewell?.(reason);
     const own = this.own;
     if (own !== undefined) return this.finishOwn(own, bye);
-    const { res } = this.exchange;
-    if (this.closed || res.writableEnded) return;
+    const res = this.exchange?.res;
+    if (res === undefined || this.closed || res.writableEnded) return;
     res.removeListener('drain', this.onDrain);
     this.wire?.out.removeListener('drain', this.onDrain);
     if (bye !== undefined) res.end(bye);

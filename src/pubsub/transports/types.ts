@@ -51,6 +51,12 @@ export interface SubscriberExchange {
    * destroys it if a drain outlasts its timeout, as it does for upgraded sockets.
    */
   adoptSocket?(socket: Duplex): void;
+  /**
+   * Once the socket is the stream's alone: called with a promise of the stream's end, after
+   * which `serve` returns at once and drops the exchange (the gateway then holds no request
+   * context for the stream; see TerminatorExchange.detached).
+   */
+  detached?(ended: Promise<void>): void;
 }
 
 /** A subscriber transport: one file each under `src/pubsub/transports/`. */

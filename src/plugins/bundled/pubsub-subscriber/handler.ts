@@ -1,8 +1,10 @@
+import type { ServerResponse } from 'node:http';
 import type { Hub } from '../../../pubsub/hub.ts';
+import type { StreamTracker } from '../../../observability/stream-tracker.ts';
 import { hookRequestHeaders, notifyHook, type HookHeaders } from '../../../pubsub/hooks.ts';
 import { selectTransport } from '../../../pubsub/transports/select.ts';
 import { TRANSPORTS } from '../../../pubsub/transports/index.ts';
-import type { SubscriberExchange, SubscriberOptions, Transport, TransportName } from '../../../pubsub/transports/types.ts';
+import type { SubscriberExchange, SubscriberOptions, TransportName } from '../../../pubsub/transports/types.ts';
 import type { Logger } from '../../../observability/logger.ts';
 import type { CompileEnv } from '../../contract.ts';
 import type { Pdk } from '../../pdk/types.ts';
@@ -86,9 +88,17 @@ export async function access(kong: Pdk, conf: Compiled): Promise<void> {
       const tracker = exchange.trackStream?.(name, ids);
       // Held for re-checks on reload, around the hub the metrics observe.
       const hub = exchange.holdStreams(tracker ? tracker.hub(conf.hub) : conf.hub, { channels: ids, transport: name });
-      const subscriber: SubscriberExchange = { ...exchange, channels: ids, hub, options };
-      const serving = presence && headers ? serveWithPresence(conf, transport, subscriber, headers) : transport.serve(subscriber);
-      return tracker ? serving.finally(() => tracker.finish(exchange.res)) : serving;
+      const end = new StreamEnd(tracker, presence && headers ? new Presence(conf, headers, exchange.requestId, ids[0]) : undefined);
+      const gatewayDetached = exchange.detached;
+      const subscriber: SubscriberExchange = {
+        ...exchange,
+        channels: ids,
+        hub,
+        options,
+        ...(gatewayDetached ? { detached: (ended: Promise<void>) => gatewayDetached(end.after(ended)) } : {}),
+      };
+      end.presence?.notify('subscribe');
+      return transport.serve(subscriber).finally(() => end.returned(exchange.res));
     },
   });
 }
@@ -115,19 +125,49 @@ function admit(kong: Pdk, conf: Compiled): { ids: string[]; name: TransportName 
 }
 
 /** nchan_subscribe_request before the stream, nchan_unsubscribe_request once it has ended. */
-async function serveWithPresence(conf: Compiled, transport: Transport, exchange: SubscriberExchange, headers: HookHeaders): Promise<void> {
-  const { subscribe, unsubscribe, presenceTimeoutMs } = conf.hooks;
-  const notify = (url: string | undefined, what: string) => {
+class Presence {
+  constructor(
+    private readonly conf: Compiled,
+    private readonly headers: HookHeaders,
+    private readonly requestId: string,
+    private readonly channel: string | undefined,
+  ) {}
+
+  notify(what: 'subscribe' | 'unsubscribe'): void {
+    const url = this.conf.hooks[what];
     if (url === undefined) return;
-    void notifyHook({ url, headers, timeoutMs: presenceTimeoutMs }, (reason) =>
-      conf.logger.warn({ url, reason, request_id: exchange.requestId, channel: exchange.channels[0] }, `pubsub-subscriber: ${what} request failed`),
+    void notifyHook({ url, headers: this.headers, timeoutMs: this.conf.hooks.presenceTimeoutMs }, (reason) =>
+      this.conf.logger.warn({ url, reason, request_id: this.requestId, channel: this.channel }, `pubsub-subscriber: ${what} request failed`),
     );
-  };
-  notify(subscribe, 'subscribe');
-  try {
-    await transport.serve(exchange);
-  } finally {
-    notify(unsubscribe, 'unsubscribe');
+  }
+}
+
+/**
+ * What runs once a stream is over: the tracker's close line and metrics, then the unsubscribe
+ * hook. Either when the transport returns or, for a detached stream (see
+ * `SubscriberExchange.detached`), when its end settles: a small object, so the request's
+ * exchange is not held for the stream's lifetime.
+ */
+class StreamEnd {
+  private handedOver = false;
+
+  constructor(private readonly tracker: StreamTracker | undefined, readonly presence: Presence | undefined) {}
+
+  /** The detached stream's end, with this stream's close work chained on. */
+  after(ended: Promise<void>): Promise<void> {
+    this.handedOver = true;
+    // A detached response never finishes through Node: its stream closes, it does not complete.
+    return ended.finally(() => this.over(false));
+  }
+
+  /** The transport returned; unless the end was handed over, the stream is over now. */
+  returned(res: ServerResponse): void {
+    if (!this.handedOver) this.over(res.writableFinished);
+  }
+
+  private over(completed: boolean): void {
+    this.presence?.notify('unsubscribe');
+    this.tracker?.finish(completed);
   }
 }
 

@@ -1,0 +1,86 @@
+/**
+ * What an open subscriber stream keeps of its request for reload re-checks: the request line,
+ * headers and client as the router and the plugins' `recheck` read them, and the route it
+ * matched. Kept instead of the request context, so `req`, `res`, the plugin run and its PDK
+ * can be collected while the stream is open (there may be tens of thousands).
+ *
+ * ```ts
+ * const admitted = admittedRequest(ctx);         // once the stream is subscribed
+ * await recheckStream(admitted, shape, newState, pdkOptions, logger);
+ * ```
+ */
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Route } from '../config/types.ts';
+import type { RequestContext } from './context.ts';
+import type { RuntimeState } from './state.ts';
+
+export interface AdmittedRequest {
+  readonly id: string;
+  /** The state that admitted the stream. */
+  readonly state: RuntimeState;
+  readonly scheme: 'http' | 'https';
+  readonly clientIp: string;
+  readonly path: string;
+  readonly query: string;
+  readonly hasQueryMark: boolean;
+  readonly host: string;
+  readonly port: number;
+  /** The route the request matched (undefined only if it never routed). */
+  readonly route: Route | undefined;
+  /** A request stand-in with the fields the router and the PDK read (see RecordedRequest). */
+  readonly req: IncomingMessage;
+}
+
+/**
+ * The parts of an IncomingMessage the router, the PDK and `new ServerResponse(req)` read: no
+ * stream state, no parser, no reference to the response. The socket stays: the stream keeps
+ * it open anyway, and TLS client identities are read from it.
+ */
+class RecordedRequest {
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: string[];
+  readonly httpVersion: string;
+  readonly httpVersionMajor: number;
+  readonly httpVersionMinor: number;
+  readonly socket: IncomingMessage['socket'];
+
+  constructor(req: IncomingMessage) {
+    this.method = req.method;
+    this.url = req.url;
+    this.headers = req.headers;
+    this.rawHeaders = req.rawHeaders;
+    this.httpVersion = req.httpVersion;
+    this.httpVersionMajor = req.httpVersionMajor;
+    this.httpVersionMinor = req.httpVersionMinor;
+    this.socket = req.socket;
+  }
+
+  /** As Node computes it: every value of each header, by lower-case name. */
+  get headersDistinct(): Record<string, string[]> {
+    const distinct: Record<string, string[]> = {};
+    for (let i = 0; i + 1 < this.rawHeaders.length; i += 2) {
+      const name = (this.rawHeaders[i] ?? '').toLowerCase();
+      (distinct[name] ??= []).push(this.rawHeaders[i + 1] ?? '');
+    }
+    return distinct;
+  }
+}
+
+export function admittedRequest(ctx: RequestContext): AdmittedRequest {
+  return {
+    id: ctx.id,
+    state: ctx.state,
+    scheme: ctx.scheme,
+    clientIp: ctx.clientIp,
+    path: ctx.path,
+    query: ctx.query,
+    hasQueryMark: ctx.hasQueryMark,
+    host: ctx.host,
+    port: ctx.port,
+    route: ctx.match?.route,
+    // Only ever read, never streamed from: a structural stand-in is enough (see the class).
+    req: new RecordedRequest(ctx.req) as unknown as IncomingMessage,
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * An open HTTP/1.1 subscriber stream keeps its socket and subscription, not its request: once
+ * the head is out, Node's `req`/`res` (and with them the request context, plugin run and PDK)
+ * become collectable, while the stream still delivers, the log phase still runs when it ends,
+ * and a reload still re-checks it. Proved with WeakRefs on the objects Node's server created
+ * (diagnostics channel `http.server.request.start`) and a forced GC.
+ */
+import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Type } from '@sinclair/typebox';
+import { definePlugin } from '../../src/plugins/contract.ts';
+import type { Pdk } from '../../src/plugins/pdk/types.ts';
+import { startGateway, snapshotFrom, type TestGateway } from '../helpers/gateway.ts';
+import { heldStreams } from '../helpers/streams.ts';
+import { registryWithTestPlugins } from '../helpers/test-plugins.ts';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** What the `logged` plugin saw in its log phase: the status and the request path. */
+const logged: { status: number; path: string }[] = [];
+const loggedPlugin = definePlugin<Record<string, never>, Record<string, never>>({
+  name: 'logged',
+  schema: Type.Object({}, { additionalProperties: false }),
+  handler: {
+    PRIORITY: 5,
+    VERSION: '1.0.0',
+    log(kong: Pdk) {
+      logged.push({ status: kong.response.getStatus(), path: kong.request.getPath() });
+    },
+  },
+});
+
+function yaml(channel: string): string {
+  return `_format_version: "3.0"
+routes:
+  - name: sub
+    paths: ["~/sub/(?<id>[^/]+)$"]
+    plugins:
+      - name: pubsub-subscriber
+        config: { channels: ["${channel}"], transports: [eventsource] }
+  - name: logged-sub
+    paths: ["~/logged/(?<id>[^/]+)$"]
+    plugins:
+      - name: logged
+      - name: pubsub-subscriber
+        config: { channels: ["$(uri_captures.id)"], transports: [eventsource] }
+`;
+}
+
+/** A raw SSE request; `text` grows as bytes arrive. */
+function rawSse(port: number, path: string): { socket: Socket; text: () => string; until: (ok: (t: string) => boolean) => Promise<void>; closed: Promise<void> } {
+  const socket = connect(port, '127.0.0.1');
+  let text = '';
+  const waiters: (() => void)[] = [];
+  socket.on('data', (chunk: Buffer) => {
+    text += chunk.toString('latin1');
+    for (const wake of waiters.splice(0)) wake();
+  });
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n`);
+  const closed = once(socket, 'close').then(() => undefined);
+  const until = async (ok: (t: string) => boolean): Promise<void> => {
+    while (!ok(text)) {
+      const more = new Promise<void>((resolve) => waiters.push(resolve));
+      await Promise.race([more, closed]);
+      if (socket.destroyed && !ok(text)) throw new Error(`closed before expected bytes: ${JSON.stringify(text)}`);
+    }
+  };
+  return { socket, text: () => text, until, closed };
+}
+
+/** Collects until every ref is cleared (a few rounds: some objects die a turn after others). */
+async function collected(refs: readonly WeakRef<object>[]): Promise<number> {
+  for (let round = 0; round < 20; round++) {
+    gc();
+    if (refs.every((ref) => ref.deref() === undefined)) return 0;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return refs.filter((ref) => ref.deref() !== undefined).length;
+}
+
+describe('an open subscriber stream lets its request go', () => {
+  let gw: TestGateway;
+  let refs: WeakRef<object>[] = [];
+  const onRequest = (message: unknown): void => {
+    const { request, response } = message as { request: object; response: object };
+    refs.push(new WeakRef(request), new WeakRef(response));
+  };
+
+  before(async () => {
+    subscribe('http.server.request.start', onRequest);
+    gw = await startGateway(yaml('news'), { registry: registryWithTestPlugins(loggedPlugin) });
+  });
+  after(async () => {
+    unsubscribe('http.server.request.start', onRequest);
+    await gw.close();
+  });
+
+  it('collects req and res of an open idle SSE stream, which still delivers and re-checks on reload', async () => {
+    refs = [];
+    const client = rawSse(gw.proxyPort, '/sub/a');
+    await client.until((t) => t.includes(': hi'));
+    await heldStreams(gw.gateway, 1);
+    assert.equal(refs.length, 2);
+    assert.equal(await collected(refs), 0, 'the open stream still holds its IncomingMessage/ServerResponse');
+
+    await gw.gateway.hub.publish('news', { data: Buffer.from('still here') });
+    await client.until((t) => t.includes('data: still here\n\n'));
+    // The re-check runs from the recorded request: a reload that changes the channels closes it.
+    const summary = await gw.gateway.reload(snapshotFrom(yaml('other'), registryWithTestPlugins(loggedPlugin)));
+    assert.equal(summary.closed, 1);
+    await client.closed;
+    assert.match(client.text(), /retry: \d+\n/);
+    assert.equal(gw.gateway.openStreams, 0);
+  });
+
+  it('runs a plugin\'s log phase when the stream ends, not when the request is let go', async () => {
+    logged.length = 0;
+    const client = rawSse(gw.proxyPort, '/logged/b');
+    await client.until((t) => t.includes(': hi'));
+    await heldStreams(gw.gateway, 1);
+    assert.deepEqual(logged, []);
+    client.socket.end();
+    await client.closed;
+    for (let turn = 0; logged.length === 0 && turn < 10_000; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.deepEqual(logged, [{ status: 200, path: '/logged/b' }]);
+  });
+});
