@@ -4,29 +4,13 @@ import { withTestPems } from '../helpers/pem-fixtures.ts';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
-import { formatConfigError, loadDeclarativeConfig, loadDeclarativeFile, type LoadResult } from '../../src/config/load.ts';
+import { formatConfigError, loadDeclarativeFile } from '../../src/config/load.ts';
 import type { Snapshot } from '../../src/config/types.ts';
 import { routeWith, serviceWith } from '../helpers/entities.ts';
-import { testRegistry } from './config-test-registry.ts';
+import { errorsOf, load, snapshot, testRegistry } from './config-test-registry.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'config');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function load(text: string, filename = 'kong.yml'): LoadResult {
-  return loadDeclarativeConfig(text, { filename, registry: testRegistry() });
-}
-
-function snapshot(text: string): Snapshot {
-  const result = load(text);
-  if (!result.ok) assert.fail(result.errors.map(formatConfigError).join('\n'));
-  return result.snapshot;
-}
-
-function errorsOf(text: string): string[] {
-  const result = load(text);
-  assert.equal(result.ok, false, 'expected the config to be rejected');
-  return result.ok ? [] : result.errors.map(formatConfigError);
-}
 
 function fixture(kind: 'valid' | 'invalid', name: string): string {
   return withTestPems(readFileSync(join(FIXTURES, kind, name), 'utf8'));

@@ -1,32 +1,14 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { formatConfigError, loadDeclarativeConfig } from '../../src/config/load.ts';
-import type { Snapshot } from '../../src/config/types.ts';
 import { testPki } from '../helpers/tls.ts';
-import { testRegistry } from './config-test-registry.ts';
+import { errorsOf, snapshot } from './config-test-registry.ts';
 
 const pki = testPki();
 const CA_ID = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 const CERT_ID = '2b3c4d5e-6f70-4c8d-9eaf-102132435465';
 const MISSING = '9e9e9e9e-9e9e-4e9e-8e9e-9e9e9e9e9e9e';
 const pem = (text: string): string => JSON.stringify(text);
-
-function load(text: string): ReturnType<typeof loadDeclarativeConfig> {
-  return loadDeclarativeConfig(text, { filename: 'kong.yml', registry: testRegistry() });
-}
-
-function snapshot(text: string): Snapshot {
-  const result = load(text);
-  if (!result.ok) assert.fail(result.errors.map(formatConfigError).join('\n'));
-  return result.snapshot;
-}
-
-function errorsOf(text: string): string[] {
-  const result = load(text);
-  assert.equal(result.ok, false, 'expected the config to be rejected');
-  return result.ok ? [] : result.errors.map(formatConfigError);
-}
 
 const client = pki.client('gateway');
 const entities = `ca_certificates:
