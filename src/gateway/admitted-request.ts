@@ -9,7 +9,7 @@
  * await recheckStream(admitted, shape, newState, pdkOptions, logger);
  * ```
  */
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { IncomingMessage, type IncomingHttpHeaders } from 'node:http';
 import type { Route } from '../config/types.ts';
 import type { RequestContext } from './context.ts';
 import type { RuntimeState } from './state.ts';
@@ -39,8 +39,9 @@ export interface AdmittedRequest {
 class RecordedRequest {
   readonly method: string | undefined;
   readonly url: string | undefined;
-  readonly headers: IncomingHttpHeaders;
   readonly rawHeaders: string[];
+  /** Set only when the server joins duplicate headers (`joinDuplicateHeaders`), as Node reads it. */
+  readonly joinDuplicateHeaders?: boolean;
   readonly httpVersion: string;
   readonly httpVersionMajor: number;
   readonly httpVersionMinor: number;
@@ -49,12 +50,24 @@ class RecordedRequest {
   constructor(req: IncomingMessage) {
     this.method = req.method;
     this.url = req.url;
-    this.headers = req.headers;
+    // Only the raw headers are kept: `headers` is rebuilt from them on the rare re-check.
     this.rawHeaders = req.rawHeaders;
+    if ((req as ParsedHeaders).joinDuplicateHeaders === true) this.joinDuplicateHeaders = true;
     this.httpVersion = req.httpVersion;
     this.httpVersionMajor = req.httpVersionMajor;
     this.httpVersionMinor = req.httpVersionMinor;
     this.socket = req.socket;
+  }
+
+  /**
+   * As Node computes it, by Node's own code (duplicates joined, dropped or collected exactly as
+   * on the original request). Built on each read: held per stream, it would cost ~0.3 KiB.
+   */
+  get headers(): IncomingHttpHeaders {
+    const parsed = new IncomingMessage(null as unknown as IncomingMessage['socket']) as ParsedHeaders;
+    if (this.joinDuplicateHeaders === true) parsed.joinDuplicateHeaders = true;
+    parsed._addHeaderLines(this.rawHeaders, this.rawHeaders.length);
+    return parsed.headers;
   }
 
   /** As Node computes it: every value of each header, by lower-case name. */
@@ -66,6 +79,12 @@ class RecordedRequest {
     }
     return distinct;
   }
+}
+
+/** Node's (undocumented, long-stable) entry point for a message's raw header lines. */
+interface ParsedHeaders extends IncomingMessage {
+  joinDuplicateHeaders?: boolean;
+  _addHeaderLines(rawHeaders: string[], n: number): void;
 }
 
 export function admittedRequest(ctx: RequestContext): AdmittedRequest {

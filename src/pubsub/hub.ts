@@ -10,7 +10,7 @@
  *   await hub.delete('user_1');                                 // sink.end('CHANNEL_DELETED')
  *   await hub.revoke(consumer.id);                              // 3: its streams end with REVOKED
  */
-import type { ChannelInfo, ChannelPage, Cursor, Engine, ListedChannel, PublishInput, PublishResult, Unsubscribe } from './engine.ts';
+import type { ChannelInfo, ChannelListener, ChannelPage, Cursor, Engine, ListedChannel, PublishInput, PublishResult, Unsubscribe } from './engine.ts';
 import { PubsubError } from './errors.ts';
 import { mergeByPublishOrder } from './merge.ts';
 import { MAX_SLOTS, slotCursor, type MessageId } from './message-id.ts';
@@ -159,20 +159,14 @@ class HubImpl implements Hub {
     const cursors: Cursor[] = channelIds.map((_, slot) => (cursor.kind === 'after' ? { kind: 'after', id: slotCursor(cursor.id, slot) } : cursor));
     await this.countSubscribers(channelIds);
 
-    const unsubscribes: Promise<Unsubscribe>[] = [];
-    const state = new SubscriptionState(channelIds, sink, limits, (reason) => {
-      this.live.delete(state);
-      if (reason === 'SLOW_CONSUMER') this.slowConsumers++;
-      const p = this.release(channelIds, unsubscribes);
-      state.released = p;
-      this.releasing.add(p);
-      void p.finally(() => this.releasing.delete(p));
-    }, this.totals);
+    const state = new SubscriptionState(channelIds, sink, limits, this, this.totals);
     this.live.add(state);
     // Live feed first, then fetch: nothing published in between is lost; replay() dedupes.
-    channelIds.forEach((ch, slot) => unsubscribes.push(this.engine.subscribe(ch, (ev) => state.onEvent(slot, ev))));
+    const feeds = channelIds.map((ch, slot) => this.engine.subscribe(ch, slotListener(state, slot)));
+    state.feeds = feeds;
     try {
-      await Promise.all(unsubscribes);
+      // Kept resolved: a promise per feed would stay with every open stream.
+      state.feeds = await Promise.all(feeds);
       const fetched = await Promise.all(channelIds.map((ch, i) => this.engine.fetch(ch, cursors[i] as Cursor)));
       const floors = cursors.map((c) => (c.kind === 'after' ? c.id : undefined));
       state.replay(mergeByPublishOrder(fetched.map((f) => f.messages)), floors);
@@ -279,11 +273,26 @@ class HubImpl implements Hub {
     }
   }
 
-  private async release(channelIds: readonly string[], unsubscribes: readonly Promise<Unsubscribe>[]): Promise<void> {
-    await Promise.allSettled(unsubscribes.map(async (u) => (await u)()));
+  /** A subscription ended (see SubscriptionOwner): its feeds and counts are released. */
+  subscriptionEnded(state: SubscriptionState, reason: EndReason): void {
+    this.live.delete(state);
+    if (reason === 'SLOW_CONSUMER') this.slowConsumers++;
+    const p = this.release(state.channels, state.feeds);
+    state.released = p;
+    this.releasing.add(p);
+    void p.finally(() => this.releasing.delete(p));
+  }
+
+  private async release(channelIds: readonly string[], feeds: readonly (Unsubscribe | Promise<Unsubscribe>)[]): Promise<void> {
+    await Promise.allSettled(feeds.map(async (u) => (await u)()));
     await Promise.allSettled(channelIds.map((ch) => this.engine.removeSubscriber(ch)));
     for (const ch of channelIds) this.emitEvent('subscriber_dequeue', ch);
   }
+}
+
+/** A feed's listener, made outside `subscribe` so it holds the subscription and its slot, not subscribe's scope. */
+function slotListener(state: SubscriptionState, slot: number): ChannelListener {
+  return (event) => state.onEvent(slot, event);
 }
 
 /** nchan's channel event names. */

@@ -2,7 +2,7 @@
  * One subscriber's delivery state inside the hub: replay/live ordering with dedupe, the
  * multiplexed id, and the bounded queue in front of a sink that can push back.
  */
-import type { ChannelEvent, Message } from './engine.ts';
+import type { ChannelEvent, Message, Unsubscribe } from './engine.ts';
 import { compareMessageIds, nextMultiplexedId, type MessageId } from './message-id.ts';
 
 /** Why a subscription ended. */
@@ -74,6 +74,14 @@ interface Queued {
 }
 
 /** Internal: created and driven by the hub. */
+/** Who releases an ended subscription's feeds and counts: one owner (the hub), no closure per subscription. */
+export interface SubscriptionOwner {
+  subscriptionEnded(state: SubscriptionState, reason: EndReason): void;
+}
+
+/** Shared by every subscription that has nothing to release yet (one promise each would add up). */
+const NOTHING_HELD: Promise<void> = Promise.resolve();
+
 export class SubscriptionState {
   ended = false;
   /** The last id handed to the sink or queued (the client's resume point once delivered). */
@@ -83,7 +91,9 @@ export class SubscriptionState {
   /** Why it ended; undefined while it runs. */
   endReason: EndReason | undefined;
   /** Settles once the hub has released what the subscription held (subscriber counts, feeds). */
-  released: Promise<void> = Promise.resolve();
+  released: Promise<void> = NOTHING_HELD;
+  /** The engine feeds it listens on, one per channel (resolved once subscribed); the owner's to release. */
+  feeds: readonly (Unsubscribe | Promise<Unsubscribe>)[] = [];
   private readonly highwater: (MessageId | undefined)[];
   private pending: { slot: number; event: ChannelEvent }[] | undefined = [];
   private readonly queue: Queued[] = [];
@@ -96,7 +106,7 @@ export class SubscriptionState {
     readonly channels: readonly string[],
     private readonly sink: Sink,
     readonly limits: SubscriberLimits,
-    private readonly onEnd: (reason: EndReason) => void,
+    private readonly owner: SubscriptionOwner,
     private readonly totals: DeliveryTotals = { delivered: 0, dropped: 0 },
   ) {
     this.highwater = channels.map(() => undefined);
@@ -153,7 +163,7 @@ export class SubscriptionState {
     clearTimeout(this.expiry);
     this.queue.length = 0;
     this.pending = undefined;
-    this.onEnd(reason);
+    this.owner.subscriptionEnded(this, reason);
     if (reason !== 'UNSUBSCRIBED') this.sink.end(reason);
   }
 

@@ -36,6 +36,21 @@ const loggedPlugin = definePlugin<Record<string, never>, Record<string, never>>(
   },
 });
 
+/** The headers the `seen` plugin read, on the request and again on each re-check. */
+const seenHeaders: Readonly<Record<string, unknown>>[] = [];
+const seenPlugin = definePlugin<Record<string, never>, Record<string, never>>({
+  name: 'seen',
+  schema: Type.Object({}, { additionalProperties: false }),
+  handler: {
+    PRIORITY: 6,
+    VERSION: '1.0.0',
+    recheck: true,
+    access(kong: Pdk) {
+      seenHeaders.push({ ...kong.request.getHeaders() });
+    },
+  },
+});
+
 function yaml(channel: string): string {
   return `_format_version: "3.0"
 routes:
@@ -50,11 +65,18 @@ routes:
       - name: logged
       - name: pubsub-subscriber
         config: { channels: ["$(uri_captures.id)"], transports: [eventsource] }
+  - name: seen-sub
+    paths: ["~/seen/(?<id>[^/]+)$"]
+    headers: { x-route: ["yes"] }
+    plugins:
+      - name: seen
+      - name: pubsub-subscriber
+        config: { channels: ["$(uri_captures.id)"], transports: [eventsource] }
 `;
 }
 
 /** A raw SSE request; `text` grows as bytes arrive. */
-function rawSse(port: number, path: string): { socket: Socket; text: () => string; until: (ok: (t: string) => boolean) => Promise<void>; closed: Promise<void> } {
+function rawSse(port: number, path: string, extraHeaders = ''): { socket: Socket; text: () => string; until: (ok: (t: string) => boolean) => Promise<void>; closed: Promise<void> } {
   const socket = connect(port, '127.0.0.1');
   let text = '';
   const waiters: (() => void)[] = [];
@@ -62,7 +84,7 @@ function rawSse(port: number, path: string): { socket: Socket; text: () => strin
     text += chunk.toString('latin1');
     for (const wake of waiters.splice(0)) wake();
   });
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n`);
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n${extraHeaders}\r\n`);
   const closed = once(socket, 'close').then(() => undefined);
   const until = async (ok: (t: string) => boolean): Promise<void> => {
     while (!ok(text)) {
@@ -94,7 +116,7 @@ describe('an open subscriber stream lets its request go', () => {
 
   before(async () => {
     subscribe('http.server.request.start', onRequest);
-    gw = await startGateway(yaml('news'), { registry: registryWithTestPlugins(loggedPlugin) });
+    gw = await startGateway(yaml('news'), { registry: registryWithTestPlugins(loggedPlugin, seenPlugin) });
   });
   after(async () => {
     unsubscribe('http.server.request.start', onRequest);
@@ -112,7 +134,7 @@ describe('an open subscriber stream lets its request go', () => {
     await gw.gateway.hub.publish('news', { data: Buffer.from('still here') });
     await client.until((t) => t.includes('data: still here\n\n'));
     // The re-check runs from the recorded request: a reload that changes the channels closes it.
-    const summary = await gw.gateway.reload(snapshotFrom(yaml('other'), registryWithTestPlugins(loggedPlugin)));
+    const summary = await gw.gateway.reload(snapshotFrom(yaml('other'), registryWithTestPlugins(loggedPlugin, seenPlugin)));
     assert.equal(summary.closed, 1);
     await client.closed;
     assert.match(client.text(), /retry: \d+\n/);
@@ -129,5 +151,23 @@ describe('an open subscriber stream lets its request go', () => {
     await client.closed;
     for (let turn = 0; logged.length === 0 && turn < 10_000; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
     assert.deepEqual(logged, [{ status: 200, path: '/logged/b' }]);
+  });
+
+  it('re-checks with the request headers it was opened with: the router matches them, plugins see every value', async () => {
+    seenHeaders.length = 0;
+    const dup = 'X-Route: yes\r\nX-Tenant: a\r\nx-tenant: b\r\nCookie: k=1\r\ncookie: l=2\r\nSet-Cookie: s1\r\nset-cookie: s2\r\nContent-Type: one\r\ncontent-type: two\r\n';
+    const client = rawSse(gw.proxyPort, '/seen/c', dup);
+    await client.until((t) => t.includes(': hi'));
+    await heldStreams(gw.gateway, 1);
+    assert.equal(seenHeaders.length, 1);
+    assert.deepEqual(seenHeaders[0]?.['x-tenant'], ['a', 'b']);
+    assert.deepEqual(seenHeaders[0]?.['cookie'], ['k=1', 'l=2']);
+    const summary = await gw.gateway.reload(snapshotFrom(yaml('news'), registryWithTestPlugins(loggedPlugin, seenPlugin)));
+    // Routed again by its `x-route` header (rebuilt from the raw ones): still this route, kept.
+    assert.deepEqual({ kept: summary.kept, closed: summary.closed }, { kept: 1, closed: 0 });
+    assert.equal(seenHeaders.length, 2);
+    assert.deepEqual(seenHeaders[1], seenHeaders[0]);
+    client.socket.end();
+    await client.closed;
   });
 });

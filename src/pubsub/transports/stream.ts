@@ -73,10 +73,8 @@ class StreamSubscriber implements Sink {
   private waitingDrain = false;
   private closedSignal: (() => void) | undefined;
   private readonly shared: FrameCache | undefined;
-  private readonly onDrain = (): void => {
-    this.waitingDrain = false;
-    this.subscription?.resume();
-  };
+  /** Made on the first backpressure only: most idle streams never need it. */
+  private onDrain: (() => void) | undefined;
   /** The client went away (the response's or, once detached, the socket's `close`). */
   private readonly onClose = (): void => {
     this.closed = true;
@@ -207,6 +205,10 @@ class StreamSubscriber implements Sink {
   private pushBack(ok: boolean, emitter: NodeJS.EventEmitter): boolean {
     if (!ok && !this.waitingDrain) {
       this.waitingDrain = true;
+      this.onDrain ??= () => {
+        this.waitingDrain = false;
+        this.subscription?.resume();
+      };
       emitter.once('drain', this.onDrain);
     }
     return ok;
@@ -219,8 +221,10 @@ class StreamSubscriber implements Sink {
     if (own !== undefined) return this.finishOwn(own, bye);
     const res = this.exchange?.res;
     if (res === undefined || this.closed || res.writableEnded) return;
-    res.removeListener('drain', this.onDrain);
-    this.wire?.out.removeListener('drain', this.onDrain);
+    if (this.onDrain !== undefined) {
+      res.removeListener('drain', this.onDrain);
+      this.wire?.out.removeListener('drain', this.onDrain);
+    }
     if (bye !== undefined) res.end(bye);
     else res.end();
     if (res.writableLength > 0) setTimeout(() => res.destroy(), STUCK_CLIENT_GRACE_MS).unref();
@@ -229,7 +233,7 @@ class StreamSubscriber implements Sink {
   /** The farewell and, for a chunked body, its terminator; then the connection closes. */
   private finishOwn({ out: socket, mode }: Wire, bye: Chunk | undefined): void {
     if (this.closed || socket.writableEnded) return;
-    socket.removeListener('drain', this.onDrain);
+    if (this.onDrain !== undefined) socket.removeListener('drain', this.onDrain);
     const last = bye === undefined ? EMPTY : encodeWire(bye, mode);
     socket.end(mode === 'chunked' ? Buffer.concat([last, LAST_CHUNK]) : last);
     if (socket.writableLength > 0) setTimeout(() => socket.destroy(), STUCK_CLIENT_GRACE_MS).unref();
