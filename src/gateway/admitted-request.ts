@@ -12,19 +12,8 @@
 import { IncomingMessage, type IncomingHttpHeaders } from 'node:http';
 import type { Route } from '../config/types.ts';
 import type { RequestContext } from './context.ts';
-import type { RuntimeState } from './state.ts';
 
-export interface AdmittedRequest {
-  readonly id: string;
-  /** The state that admitted the stream. */
-  readonly state: RuntimeState;
-  readonly scheme: 'http' | 'https';
-  readonly clientIp: string;
-  readonly path: string;
-  readonly query: string;
-  readonly hasQueryMark: boolean;
-  readonly host: string;
-  readonly port: number;
+export interface AdmittedRequest extends Pick<RequestContext, 'id' | 'state' | 'scheme' | 'clientIp' | 'path' | 'query' | 'hasQueryMark' | 'host' | 'port'> {
   /** The route the request matched (undefined only if it never routed). */
   readonly route: Route | undefined;
   /** A request stand-in with the fields the router and the PDK read (see RecordedRequest). */
