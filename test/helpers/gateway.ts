@@ -63,9 +63,9 @@ export async function startGatewayWithInternal(yaml: string, overrides: Partial<
 }
 
 /** What useEchoGateway hands a describe block; read its properties only inside tests and hooks. */
-export interface EchoGateway {
+export interface EchoGateway<G extends TestGateway = TestGateway> {
   /** The gateway running `yaml(echo.url)`. */
-  readonly gw: TestGateway;
+  readonly gw: G;
   /** The echo upstream the config points at. */
   readonly echo: TestServer;
 }
@@ -77,11 +77,16 @@ export interface EchoGateway {
  * `ctx.gw` there; destructuring it at describe time throws.
  */
 export function useEchoGateway(yaml: (upstreamUrl: string) => string, overrides: Partial<GatewayOptions> = {}): EchoGateway {
+  return useEchoUpstream((upstreamUrl) => startGateway(yaml(upstreamUrl), overrides));
+}
+
+/** useEchoGateway with any gateway starter (an h2 listener, say): `start` gets the echo upstream's URL. */
+export function useEchoUpstream<G extends TestGateway>(start: (upstreamUrl: string) => Promise<G>): EchoGateway<G> {
   let echo: TestServer | undefined;
-  let gw: TestGateway | undefined;
+  let gw: G | undefined;
   before(async () => {
     echo = await startEchoServer();
-    gw = await startGateway(yaml(echo.url), overrides);
+    gw = await start(echo.url);
   });
   after(async () => {
     await gw?.close();

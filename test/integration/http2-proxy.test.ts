@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../src/observability/logger.ts';
 import { testPki } from '../helpers/tls.ts';
 import { h1Request, h2Request, startH2Gateway, type H2TestGateway } from '../helpers/h2.ts';
+import { useEchoUpstream } from '../helpers/gateway.ts';
 import { startEchoServer, startServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
 
 const CONNECTION_HEADERS = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection'];
@@ -178,12 +179,7 @@ services:
 });
 
 describe('the plugin chain over h1 and h2', () => {
-  let echo: TestServer;
-  let gw: H2TestGateway;
-
-  before(async () => {
-    echo = await startEchoServer();
-    gw = await startH2Gateway(`_format_version: "3.0"
+  const ctx = useEchoUpstream((upstream) => startH2Gateway(`_format_version: "3.0"
 consumers:
   - username: via-h1
     keyauth_credentials: [{ key: key-h1 }]
@@ -191,7 +187,7 @@ consumers:
     keyauth_credentials: [{ key: key-h2 }]
 services:
   - name: echo
-    url: ${echo.url}
+    url: ${upstream}
     routes:
       - name: guarded
         paths: [/guarded]
@@ -199,12 +195,7 @@ services:
           - name: key-auth
           - name: rate-limiting
             config: { minute: 2, policy: local, limit_by: consumer }
-`);
-  });
-  after(async () => {
-    await gw.close();
-    await echo.close();
-  });
+`));
 
   /** What a client sees for: no key, a wrong key, the key sent twice, then three requests with its key. */
   async function answers(send: (headers: Record<string, string | string[]>) => Promise<{ status: number; headers: Record<string, unknown>; body: string }>, key: string) {
@@ -224,9 +215,9 @@ services:
   }
 
   it('gives the same answers (401, 401, 401 duplicate key, 200, 200, 429 with the same headers) on h1 and h2', async () => {
-    const session = await gw.connect();
+    const session = await ctx.gw.connect();
     const overH2 = await answers((headers) => h2Request(session, '/guarded/x', headers), 'key-h2');
-    const overH1 = await answers((headers) => h1Request(gw.origin, '/guarded/x', headers), 'key-h1');
+    const overH1 = await answers((headers) => h1Request(ctx.gw.origin, '/guarded/x', headers), 'key-h1');
     assert.deepEqual(overH2.map((a) => a.status), [401, 401, 401, 200, 200, 429]);
     assert.equal(overH2[2]?.message, 'Duplicate API key found');
     assert.deepEqual(overH2, overH1);
@@ -235,29 +226,19 @@ services:
 });
 
 describe('HTTP/2 limits', () => {
-  let echo: TestServer;
-  let gw: H2TestGateway;
-
-  before(async () => {
-    echo = await startEchoServer();
-    gw = await startH2Gateway(`_format_version: "3.0"
+  const ctx = useEchoUpstream((upstream) => startH2Gateway(`_format_version: "3.0"
 services:
   - name: echo
-    url: ${echo.url}
+    url: ${upstream}
     routes: [{ name: echo, paths: [/echo] }]
 routes:
   - name: sub
     paths: ["~/sub/(?<ch>[a-z]+)$"]
     plugins: [{ name: pubsub-subscriber, config: { channels: ["$(uri_captures.ch)"], transports: [eventsource] } }]
-`, { http2: { maxConcurrentStreams: 2, maxHeaderListSize: 4096, maxConnections: 0 } });
-  });
-  after(async () => {
-    await gw.close();
-    await echo.close();
-  });
+`, { http2: { maxConcurrentStreams: 2, maxHeaderListSize: 4096, maxConnections: 0 } }));
 
   it('announces http2_max_concurrent_streams and serves a third stream only once one of two open ones closes', async () => {
-    const session = await gw.connect();
+    const session = await ctx.gw.connect();
     assert.equal(session.remoteSettings.maxConcurrentStreams, 2);
     const first = session.request({ ':path': '/sub/a', accept: 'text/event-stream' });
     const second = session.request({ ':path': '/sub/b', accept: 'text/event-stream' });
@@ -270,7 +251,7 @@ routes:
       return res;
     });
     // Another connection is served meanwhile: the gateway is not stuck, the limit is per connection.
-    const other = await gw.connect();
+    const other = await ctx.gw.connect();
     assert.equal((await h2Request(other, '/echo/other')).status, 200);
     assert.equal(thirdAnswered, false, 'the third stream waits while two are open');
     first.close();
@@ -281,7 +262,7 @@ routes:
   });
 
   it('refuses a request whose header list is over http2_max_header_size', async () => {
-    const session = await gw.connect();
+    const session = await ctx.gw.connect();
     const stream = session.request({ ':path': '/echo/big', 'x-big': 'x'.repeat(8000) });
     stream.on('error', () => {});
     let status: unknown;
@@ -296,25 +277,15 @@ routes:
 });
 
 describe('request bodies over h2 and client_max_body_size', () => {
-  let echo: TestServer;
-  let gw: H2TestGateway;
-
-  before(async () => {
-    echo = await startEchoServer();
-    gw = await startH2Gateway(`_format_version: "3.0"
+  const ctx = useEchoUpstream((upstream) => startH2Gateway(`_format_version: "3.0"
 services:
   - name: echo
-    url: ${echo.url}
+    url: ${upstream}
     routes: [{ name: echo, paths: [/echo] }]
-`, { clientMaxBodySize: 16 });
-  });
-  after(async () => {
-    await gw.close();
-    await echo.close();
-  });
+`, { clientMaxBodySize: 16 }));
 
   it('answers Expect: 100-continue over the limit with 413 and no 100 Continue; under it, invites the body', async () => {
-    const session = await gw.connect();
+    const session = await ctx.gw.connect();
     const big = session.request({ ':path': '/echo/x', ':method': 'POST', expect: '100-continue', 'content-length': '100' }, { endStream: false });
     let invited = false;
     big.on('continue', () => (invited = true));
@@ -332,7 +303,7 @@ services:
   });
 
   it('refuses a streamed h2 body (no content-length) once it passes the limit, with 413', async () => {
-    const session = await gw.connect();
+    const session = await ctx.gw.connect();
     const stream = session.request({ ':path': '/echo/x', ':method': 'POST' }, { endStream: false });
     stream.on('error', () => {});
     stream.write('x'.repeat(10));
@@ -378,25 +349,15 @@ services:
 });
 
 describe('h2c (the http2 flag without ssl)', () => {
-  let echo: TestServer;
-  let gw: H2TestGateway;
-
-  before(async () => {
-    echo = await startEchoServer();
-    gw = await startH2Gateway(`_format_version: "3.0"
+  const ctx = useEchoUpstream((upstream) => startH2Gateway(`_format_version: "3.0"
 services:
   - name: echo
-    url: ${echo.url}
+    url: ${upstream}
     routes: [{ name: echo, paths: [/echo] }, { name: https-only, paths: [/secure], protocols: [https] }]
-`, { h2c: true });
-  });
-  after(async () => {
-    await gw.close();
-    await echo.close();
-  });
+`, { h2c: true }));
 
   it('serves HTTP/2 with prior knowledge, as plain http', async () => {
-    const session = await gw.connect();
+    const session = await ctx.gw.connect();
     const res = await h2Request(session, '/echo/x');
     assert.equal(res.status, 200);
     assert.equal((JSON.parse(res.body) as EchoedRequest).headers['x-forwarded-proto'], 'http');
