@@ -11,6 +11,7 @@ import { EventSource } from 'eventsource';
 import { createHub, createMemoryEngine, type Hub } from '../../src/pubsub/index.ts';
 import { chunkedTransport } from '../../src/pubsub/transports/chunked.ts';
 import { detachedStreamCount } from '../../src/pubsub/transports/detach.ts';
+import { directWritesAvailable } from '../../src/pubsub/transports/direct-write.ts';
 import { eventsourceTransport, RECONNECT_RETRY_MS } from '../../src/pubsub/transports/eventsource.ts';
 import { multipartTransport } from '../../src/pubsub/transports/multipart.ts';
 import { rawstreamTransport } from '../../src/pubsub/transports/rawstream.ts';
@@ -319,6 +320,32 @@ describe('eventsource transport', () => {
       await client.closed;
       await x.served.at(-1);
       assert.equal((await x.hub.info('slow'))?.subscribers, 0);
+    } finally {
+      await x.close();
+    }
+  });
+});
+
+describe('frames written straight to the socket', () => {
+  it('is the path this Node.js takes (a Node upgrade that removes it shows here)', () => {
+    assert.equal(directWritesAvailable(), true);
+  });
+
+  it('a reader that pauses past the kernel buffers gets every frame, whole and in order, once it reads again', async () => {
+    const x = await harness(eventsourceTransport, { limits: { maxQueuedMessages: 100, maxQueuedBytes: 64 * 1024 * 1024 } });
+    try {
+      const client = rawGet(x.port, '/sub/paused', { accept: 'text/event-stream' });
+      await client.until((t) => t.includes(': hi\n\n'));
+      client.socket.pause();
+      const megabyte = 'x'.repeat(1024 * 1024);
+      const count = 24; // more than loopback's socket buffers hold: the later writes wait in libuv and the hub's queue
+      for (let i = 0; i < count; i++) await x.publish('paused', `m${i}:${megabyte}`);
+      client.socket.resume();
+      const text = await client.until((t) => t.includes(`data: m${count - 1}:${megabyte}\n\n`), 20_000);
+      const seen = [...text.matchAll(/data: m(\d+):(x*)\n/g)];
+      assert.deepEqual(seen.map((m) => Number(m[1])), [...Array(count).keys()]);
+      assert.ok(seen.every((m) => m[2]?.length === megabyte.length), 'every frame whole');
+      assert.equal((await x.hub.counters()).slowConsumers, 0);
     } finally {
       await x.close();
     }

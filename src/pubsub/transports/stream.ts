@@ -12,10 +12,12 @@
  * then the stream's buffer (HTTP/2): either way `write` returns false, `deliver` tells the hub,
  * and the hub's bounded queue decides when it is a slow consumer.
  */
+import type { Socket } from 'node:net';
 import type { Cursor, Message } from '../engine.ts';
 import type { EndReason, Sink, Subscription } from '../hub.ts';
 import type { MessageId } from '../message-id.ts';
 import { detachHttpSocket } from './detach.ts';
+import { writeNow } from './direct-write.ts';
 import { answerError, cursorOrAnswer } from './resume.ts';
 import type { SubscriberExchange } from './types.ts';
 import { encodeWire, openWire, type Chunk, type FrameCache, type Wire } from './wire.ts';
@@ -178,10 +180,21 @@ class StreamSubscriber implements Sink {
       return chunk === undefined ? true : this.write(chunk);
     }
     const bytes = this.shared !== undefined
-      ? this.shared.wire(message, wire.mode, () => this.format.frame(message, id))
+      ? this.shared.wire(message, id, wire.mode, this.format)
       : this.encode(message, id, wire);
     if (bytes === null || bytes.length === 0) return true;
+    if (this.own !== undefined && !this.waitingDrain) {
+      const now = writeNow(wire.out as Socket, bytes, this);
+      if (now !== undefined) return (this.waitingDrain = !now), now;
+    }
     return this.pushBack(wire.out.write(bytes), wire.out);
+  }
+
+  /** A frame `writeNow` had to queue is out (or failed): as `drain` on the Writable path. */
+  writeDone(error?: Error): void {
+    this.waitingDrain = false;
+    if (error !== undefined) this.own?.out.destroy(error);
+    else this.subscription?.resume();
   }
 
   private encode(message: Message, id: MessageId, wire: Wire): Buffer | null {
@@ -236,7 +249,7 @@ class StreamSubscriber implements Sink {
     if (this.onDrain !== undefined) socket.removeListener('drain', this.onDrain);
     const last = bye === undefined ? EMPTY : encodeWire(bye, mode);
     socket.end(mode === 'chunked' ? Buffer.concat([last, LAST_CHUNK]) : last);
-    if (socket.writableLength > 0) setTimeout(() => socket.destroy(), STUCK_CLIENT_GRACE_MS).unref();
+    if (socket.writableLength > 0 || this.waitingDrain) setTimeout(() => socket.destroy(), STUCK_CLIENT_GRACE_MS).unref();
   }
 }
 

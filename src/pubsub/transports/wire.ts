@@ -13,7 +13,7 @@
  *
  * @example
  *   const wire = openWire(req, res);             // after writeHead + preamble
- *   const bytes = frames.wire(message, wire.mode, () => eventsourceFrame(message, message.id));
+ *   const bytes = frames.wire(message, message.id, wire.mode, eventsourceFormat);
  *   if (bytes !== null) wire.out.write(bytes);
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,6 +21,7 @@ import type { ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import type { Message } from '../engine.ts';
+import type { MessageId } from '../message-id.ts';
 
 export type Chunk = string | Buffer;
 
@@ -67,23 +68,33 @@ interface Frames {
   plain?: Buffer | null;
 }
 
+/** What builds a message's frame (a stream format). */
+export interface FrameSource {
+  frame(message: Message, id: MessageId): Chunk | undefined;
+}
+
 /**
  * Wire bytes per message, shared across subscribers. Only for frames that depend on the message
- * alone (single-channel subscribers, whose id is the message's own). Entries go with the message.
+ * alone (single-channel subscribers, whose id is the message's own). Entries go with the message;
+ * the latest message is also kept at hand, since a fan-out asks for it once per subscriber.
  */
 export class FrameCache {
   private readonly frames = new WeakMap<Message, Frames>();
+  private latest: Message | undefined;
+  private latestFrames: Frames = {};
 
-  /** The cached bytes, built with `build` on first use; `null` when the format skips the message. */
-  wire(message: Message, mode: WireMode, build: () => Chunk | undefined): Buffer | null {
-    let entry = this.frames.get(message);
+  /** The cached bytes, built by `source` on first use; `null` when the format skips the message. */
+  wire(message: Message, id: MessageId, mode: WireMode, source: FrameSource): Buffer | null {
+    let entry = message === this.latest ? this.latestFrames : this.frames.get(message);
     if (entry === undefined) {
       entry = {};
       this.frames.set(message, entry);
     }
+    this.latest = message;
+    this.latestFrames = entry;
     let bytes = entry[mode];
     if (bytes === undefined) {
-      const chunk = build();
+      const chunk = source.frame(message, id);
       bytes = chunk === undefined ? null : encodeWire(chunk, mode);
       entry[mode] = bytes;
     }
