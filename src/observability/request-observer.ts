@@ -58,14 +58,14 @@ export class RequestObserver {
   /**
    * For a stream that outlives its request (a detached subscriber): what `done` needs, taken
    * now (the head is out, nothing about the request changes any more), so the request can be
-   * collected; call the result when the stream ends (latency and bytes are read then).
+   * collected; pass it to `record` when the stream ends (latency and bytes are read then).
    */
-  later(ctx: RequestContext | undefined, req: IncomingMessage, res: ServerResponse, socket: Duplex, upgrade: boolean): () => void {
-    const summary = summarize(ctx, req, res, socket, upgrade);
-    return () => this.record(summary);
+  later(ctx: RequestContext | undefined, req: IncomingMessage, res: ServerResponse, socket: Duplex, upgrade: boolean): RequestSummary {
+    return summarize(ctx, req, res, socket, upgrade);
   }
 
-  private record(request: RequestSummary): void {
+  /** The access log line and the route's metrics for a request (see `done` and `later`). */
+  record(request: RequestSummary): void {
     const { status, socket } = request;
     const latency = request.startedAt === undefined ? 0 : performance.now() - request.startedAt;
     // The connection's bytes since the previous request on it: exact over a connection's life.
@@ -129,7 +129,7 @@ export class RequestObserver {
 }
 
 /** What the access log and the route's metrics record of one request. */
-interface RequestSummary {
+export interface RequestSummary {
   readonly status: number;
   /** Undefined when the request failed before it was parsed. */
   readonly startedAt: number | undefined;

@@ -17,7 +17,7 @@ import type { EndReason, Sink, Subscription } from '../hub.ts';
 import type { MessageId } from '../message-id.ts';
 import { detachHttpSocket } from './detach.ts';
 import { answerError, cursorOrAnswer } from './resume.ts';
-import type { SubscriberExchange } from './types.ts';
+import type { StreamEndListener, SubscriberExchange } from './types.ts';
 import { encodeWire, openWire, type Chunk, type FrameCache, type Wire } from './wire.ts';
 
 export type { Chunk } from './wire.ts';
@@ -71,6 +71,9 @@ class StreamSubscriber implements Sink {
   /** Set when the socket is the stream's alone (detached from Node's HTTP server). */
   private own: Wire | undefined;
   private waitingDrain = false;
+  /** A detached stream's end goes there (see `SubscriberExchange.detached`). */
+  private ending: StreamEndListener | undefined;
+  /** Otherwise `run` waits for this (the client going away). */
   private closedSignal: (() => void) | undefined;
   private readonly shared: FrameCache | undefined;
   /** Made on the first backpressure only: most idle streams never need it. */
@@ -79,7 +82,10 @@ class StreamSubscriber implements Sink {
   private readonly onClose = (): void => {
     this.closed = true;
     this.stopStarted?.();
-    void this.subscription?.close();
+    const subscription = this.subscription;
+    if (subscription === undefined) return;
+    if (this.ending !== undefined) tellEnded(subscription, this.ending);
+    else void subscription.close();
     this.closedSignal?.();
   };
 
@@ -93,7 +99,6 @@ class StreamSubscriber implements Sink {
 
   async run(cursor: Cursor, exchange: SubscriberExchange): Promise<void> {
     const { res, hub, channels, options } = exchange;
-    const done = new Promise<void>((resolve) => (this.closedSignal = resolve));
     res.once('close', this.onClose);
     let subscription: Subscription;
     try {
@@ -120,9 +125,11 @@ class StreamSubscriber implements Sink {
     if (this.own !== undefined && detached !== undefined) {
       // The socket is ours: let the request go and hand its end over (no frame waits here).
       this.exchange = undefined;
-      return detached(done.then(() => subscription.close()));
+      this.ending = detached();
+      if (this.closed) tellEnded(subscription, this.ending); // gone while the head went out
+      return;
     }
-    await done;
+    if (!this.closed) await new Promise<void>((resolve) => (this.closedSignal = resolve));
     await subscription.close(); // resolves once the subscriber counts are released
   }
 
@@ -166,7 +173,8 @@ class StreamSubscriber implements Sink {
     this.own = wire;
     res.removeListener('close', this.onClose);
     if (socket.destroyed) return this.onClose();
-    socket.once('close', this.onClose);
+    // `on`, not `once`: a socket closes once, and `once` costs a wrapper per stream.
+    socket.on('close', this.onClose);
     exchange.adoptSocket?.(socket);
   }
 
@@ -238,6 +246,12 @@ class StreamSubscriber implements Sink {
     socket.end(mode === 'chunked' ? Buffer.concat([last, LAST_CHUNK]) : last);
     if (socket.writableLength > 0) setTimeout(() => socket.destroy(), STUCK_CLIENT_GRACE_MS).unref();
   }
+}
+
+/** Closes the subscription, then tells `ending` (once the subscriber counts are released). */
+function tellEnded(subscription: Subscription, ending: StreamEndListener): void {
+  const ended = (): void => ending.streamEnded();
+  subscription.close().then(ended, ended);
 }
 
 const EMPTY = Buffer.alloc(0);
