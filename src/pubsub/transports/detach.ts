@@ -8,7 +8,8 @@
  * From then on the stream writes its frames, pings, farewell and the chunked terminator
  * (`0\r\n\r\n`) to the socket itself and closes the connection when it ends (no keep-alive
  * after a stream: the parser is gone). A client's FIN ends the connection as Node's server
- * would (`httpAllowHalfOpen` is off); bytes a client sends meanwhile are discarded.
+ * would (`httpAllowHalfOpen` is off): the socket stops allowing half-open, so Node's stream
+ * ends our side itself; bytes a client sends meanwhile are discarded.
  *
  * The Node internals used (`socket.parser`, its `unconsume`/`finish`/`remove`/`close` methods,
  * the server's bound `socketOnData`/`socketOnEnd`/`socketOnClose`/`socketOnDrain` listeners) are
@@ -83,7 +84,8 @@ export function detachHttpSocket(req: IncomingMessage, res: ServerResponse): Soc
   res.detachSocket(socket);
   freeParser(parser, socket);
   socket.on('data', discard);
-  socket.on('end', endConnection);
+  // The client's FIN ends ours (Node's stream does it, no listener of our own per socket).
+  socket.allowHalfOpen = false;
   socket.resume();
   detached++;
   return socket;
@@ -111,8 +113,3 @@ function freeParser(parser: NodeParser, socket: ServerSocket): void {
 
 /** A subscriber has nothing more to say; pipelined requests are not served on a stream. */
 function discard(): void {}
-
-/** The client's FIN: end ours as Node's server does without `httpAllowHalfOpen`. */
-function endConnection(this: Socket): void {
-  this.end();
-}

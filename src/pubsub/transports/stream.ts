@@ -63,7 +63,8 @@ export function serveStream(exchange: SubscriberExchange, format: StreamFormat):
 class StreamSubscriber implements Sink {
   private open = false;
   private closed = false;
-  private held: { message: Message; id: MessageId }[] = [];
+  /** Delivered before the head was out (replay during subscribe); made on the first one. */
+  private held: { message: Message; id: MessageId }[] | undefined;
   private endReason: Farewell | undefined;
   private subscription: Subscription | undefined;
   private stopStarted: (() => void) | undefined;
@@ -78,16 +79,11 @@ class StreamSubscriber implements Sink {
   private readonly shared: FrameCache | undefined;
   /** Made on the first backpressure only: most idle streams never need it. */
   private onDrain: (() => void) | undefined;
-  /** The client went away (the response's or, once detached, the socket's `close`). */
-  private readonly onClose = (): void => {
-    this.closed = true;
-    this.stopStarted?.();
-    const subscription = this.subscription;
-    if (subscription === undefined) return;
-    if (this.ending !== undefined) tellEnded(subscription, this.ending);
-    else void subscription.close();
-    this.closedSignal?.();
-  };
+  /**
+   * The `close` listener (the response's or, once detached, the socket's). A bound method: an
+   * arrow would also keep a context per stream.
+   */
+  private readonly onClose: () => void = this.clientGone.bind(this);
 
   /** Dropped once the stream is detached and its end handed over (`exchange.detached`). */
   private exchange: SubscriberExchange | undefined;
@@ -135,7 +131,7 @@ class StreamSubscriber implements Sink {
 
   deliver(message: Message, id: MessageId): boolean {
     if (!this.open) {
-      this.held.push({ message, id });
+      (this.held ??= []).push({ message, id });
       return false; // taken; the rest waits in the hub until the head is out
     }
     return this.send(message, id);
@@ -145,6 +141,17 @@ class StreamSubscriber implements Sink {
     if (reason === 'UNSUBSCRIBED') return;
     if (this.open) this.finish(reason);
     else this.endReason = reason;
+  }
+
+  /** The client went away. */
+  private clientGone(): void {
+    this.closed = true;
+    this.stopStarted?.();
+    const subscription = this.subscription;
+    if (subscription === undefined) return;
+    if (this.ending !== undefined) tellEnded(subscription, this.ending);
+    else void subscription.close();
+    this.closedSignal?.();
   }
 
   /** Head is out: preamble, the held messages, then live delivery. */
@@ -158,8 +165,9 @@ class StreamSubscriber implements Sink {
     if (this.wire !== undefined) this.takeSocket(this.wire, exchange);
     this.open = true;
     let ok = true;
-    for (const { message, id } of this.held) ok = this.send(message, id);
-    this.held = [];
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const { message, id } of held) ok = this.send(message, id);
     if (this.endReason !== undefined) return this.finish(this.endReason);
     this.stopStarted = this.format.started?.((chunk) => void this.write(chunk));
     if (ok) subscription.resume();
