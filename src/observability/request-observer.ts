@@ -15,7 +15,7 @@ import type { Duplex } from 'node:stream';
 import type { RequestContext } from '../gateway/context.ts';
 import type { Logger } from './logger.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import { round, StreamTracker, type StreamInfo } from './stream-tracker.ts';
+import { round, StreamTracker, type StreamInfo, type StreamSinks } from './stream-tracker.ts';
 
 export interface ObserverOptions {
   /** Undefined when metrics are off. */
@@ -40,11 +40,14 @@ interface Counted {
 export class RequestObserver {
   private readonly metrics: GatewayMetrics | undefined;
   private readonly log: Logger | undefined;
+  /** Shared by every stream tracker (one object per open stream otherwise). */
+  private readonly streamSinks: StreamSinks;
   private readonly counted = new WeakMap<Duplex, Counted>();
 
   constructor(options: ObserverOptions) {
     this.metrics = options.metrics;
     this.log = options.accessLog && options.logger.isLevelEnabled('info') ? options.logger : undefined;
+    this.streamSinks = { metrics: this.metrics, log: this.log };
   }
 
   /**
@@ -124,7 +127,7 @@ export class RequestObserver {
       service: match?.service ? (match.service.name ?? match.service.id) : '',
       consumer: consumer ? (consumer.username ?? consumer.id) : undefined,
     };
-    return new StreamTracker({ metrics: this.metrics, log: this.log }, info, transport, channels);
+    return new StreamTracker(this.streamSinks, info, transport, channels);
   }
 }
 
