@@ -16,6 +16,7 @@ import type { Cursor, Message } from '../engine.ts';
 import type { EndReason, Sink, Subscription } from '../hub.ts';
 import type { MessageId } from '../message-id.ts';
 import { detachHttpSocket } from './detach.ts';
+import type { PingTarget, Pings } from './pings.ts';
 import { answerError, cursorOrAnswer } from './resume.ts';
 import type { StreamEndListener, SubscriberExchange } from './types.ts';
 import { encodeWire, openWire, type Chunk, type FrameCache, type Wire } from './wire.ts';
@@ -35,8 +36,8 @@ export interface StreamFormat {
    * bytes are then built once per message and shared by every subscriber.
    */
   readonly frameCache?: FrameCache;
-  /** Called once the stream is open; returns a stop function (EventSource pings). */
-  started?(write: (chunk: Chunk) => void): () => void;
+  /** Keep-alive pings while the stream is open (EventSource), shared by the format's streams. */
+  readonly pings?: Pings;
 }
 
 /**
@@ -60,14 +61,13 @@ export function serveStream(exchange: SubscriberExchange, format: StreamFormat):
  * goes straight to the socket and the connection closes with the stream. Otherwise (HTTP/2, or
  * Node internals not as expected) pings and the end go through `res` as before.
  */
-class StreamSubscriber implements Sink {
+class StreamSubscriber implements Sink, PingTarget {
   private open = false;
   private closed = false;
   /** Delivered before the head was out (replay during subscribe); made on the first one. */
   private held: { message: Message; id: MessageId }[] | undefined;
   private endReason: Farewell | undefined;
   private subscription: Subscription | undefined;
-  private stopStarted: (() => void) | undefined;
   private wire: Wire | undefined;
   /** Set when the socket is the stream's alone (detached from Node's HTTP server). */
   private own: Wire | undefined;
@@ -143,10 +143,14 @@ class StreamSubscriber implements Sink {
     else this.endReason = reason;
   }
 
+  ping(chunk: Chunk): void {
+    this.write(chunk);
+  }
+
   /** The client went away. */
   private clientGone(): void {
     this.closed = true;
-    this.stopStarted?.();
+    this.format.pings?.delete(this);
     const subscription = this.subscription;
     if (subscription === undefined) return;
     if (this.ending !== undefined) tellEnded(subscription, this.ending);
@@ -169,7 +173,7 @@ class StreamSubscriber implements Sink {
     this.held = undefined;
     for (const { message, id } of held) ok = this.send(message, id);
     if (this.endReason !== undefined) return this.finish(this.endReason);
-    this.stopStarted = this.format.started?.((chunk) => void this.write(chunk));
+    if (!this.closed) this.format.pings?.add(this); // (the socket may have been gone already)
     if (ok) subscription.resume();
   }
 
@@ -231,7 +235,7 @@ class StreamSubscriber implements Sink {
   }
 
   private finish(reason: Farewell): void {
-    this.stopStarted?.();
+    this.format.pings?.delete(this);
     const bye = this.format.farewell?.(reason);
     const own = this.own;
     if (own !== undefined) return this.finishOwn(own, bye);
