@@ -84,11 +84,16 @@ export interface SubscriptionOwner {
 /** Shared by every subscription that has nothing to release yet (one promise each would add up). */
 const NOTHING_HELD: Promise<void> = Promise.resolve();
 
+/** One channel of a subscription: what its feed delivers to, and the last id passed on from it. */
+interface ChannelSlot extends FeedMember {
+  highwater: MessageId | undefined;
+}
+
 /**
  * Also what `subscribe` hands out (as a {@link Subscription}) and, for a single channel, its own
  * feed member: one object per open stream rather than three.
  */
-export class SubscriptionState implements Subscription, FeedMember {
+export class SubscriptionState implements Subscription, ChannelSlot {
   ended = false;
   /** The last id handed to the sink or queued (the client's resume point once delivered). */
   lastId: MessageId | undefined;
@@ -98,8 +103,9 @@ export class SubscriptionState implements Subscription, FeedMember {
   endReason: EndReason | undefined;
   /** Settles once the hub has released what the subscription held (subscriber counts, feeds). */
   released: Promise<void> = NOTHING_HELD;
-  private readonly highwater: (MessageId | undefined)[];
-  /** What each channel's feed delivers to, when there are several (one alone feeds `this`). */
+  /** A single channel's last id passed on (replayed or live): what is not newer is a repeat. */
+  highwater: MessageId | undefined;
+  /** Each channel's feed member and last id, when there are several (one alone is `this`). */
   private readonly slots: readonly SlotMember[] | undefined;
   private pending: { slot: number; event: ChannelEvent }[] | undefined = [];
   /** Made on the first message that has to wait: most idle streams never queue. */
@@ -116,7 +122,6 @@ export class SubscriptionState implements Subscription, FeedMember {
     private readonly owner: SubscriptionOwner,
     private readonly totals: DeliveryTotals = { delivered: 0, dropped: 0 },
   ) {
-    this.highwater = channels.map(() => undefined);
     this.slots = channels.length > 1 ? channels.map((_, slot) => new SlotMember(this, slot)) : undefined;
     if (limits.endsAt !== undefined) this.expireAt(limits.endsAt);
   }
@@ -132,7 +137,7 @@ export class SubscriptionState implements Subscription, FeedMember {
   }
 
   /** What channel `slot`'s feed delivers to. */
-  member(slot: number): FeedMember {
+  member(slot: number): ChannelSlot {
     return this.slots?.[slot] ?? this;
   }
 
@@ -156,7 +161,7 @@ export class SubscriptionState implements Subscription, FeedMember {
 
   /** Replays fetched messages (already merged), then the live events held back meanwhile. */
   replay(messages: readonly { slot: number; message: Message }[], floors: readonly (MessageId | undefined)[]): void {
-    floors.forEach((f, i) => (this.highwater[i] = f));
+    floors.forEach((f, i) => (this.member(i).highwater = f));
     for (const { slot, message } of messages) this.enqueue(slot, message, false);
     const held = this.pending ?? [];
     this.pending = undefined;
@@ -199,9 +204,10 @@ export class SubscriptionState implements Subscription, FeedMember {
 
   private enqueue(slot: number, message: Message, counted: boolean): void {
     if (this.ended) return;
-    const hw = this.highwater[slot];
+    const channel = this.member(slot);
+    const hw = channel.highwater;
     if (hw !== undefined && compareMessageIds(message.id, hw) <= 0) return; // already seen
-    this.highwater[slot] = message.id;
+    channel.highwater = message.id;
     const id = nextMultiplexedId(this.lastId, this.channels.length, slot, message.id);
     this.lastId = id;
     if (!this.paused && (this.queue === undefined || this.queue.length === 0)) {
@@ -220,8 +226,10 @@ export class SubscriptionState implements Subscription, FeedMember {
   }
 }
 
-/** One channel of a multiplexed subscription, as its feed sees it. */
-class SlotMember implements FeedMember {
+/** One channel of a multiplexed subscription. */
+class SlotMember implements ChannelSlot {
+  highwater: MessageId | undefined;
+
   constructor(private readonly state: SubscriptionState, private readonly slot: number) {}
 
   channelEvent(event: ChannelEvent): void {
