@@ -95,6 +95,10 @@ export class Gateway {
   private readonly tls: ListenerTls;
   /** Open connections, and the sockets handed over by `upgrade` (the HTTP server no longer tracks them). */
   private readonly open: OpenSockets = { connections: 0, upgraded: new Set() };
+  // One `close` listener each for every socket, not a closure and a `once` wrapper per
+  // connection (≈0.25 KiB each on every idle stream); a socket closes only once.
+  private readonly connectionClosed = onClose(this.open, true);
+  private readonly upgradedClosed = onClose(this.open, false);
   private readonly upstream: UpstreamClient;
   /** Pub/sub lives for the whole process: reloads swap policies, never channels. */
   private readonly engine: Engine;
@@ -283,11 +287,6 @@ export class Gateway {
     this.open.connections++;
     socket.on('close', this.connectionClosed);
   }
-
-  // One listener each for every socket, not a closure and a `once` wrapper per connection
-  // (≈0.25 KiB each on every idle stream); a socket closes only once.
-  private readonly connectionClosed = onClose(this.open, true);
-  private readonly upgradedClosed = onClose(this.open, false);
 
   private closeServers(drainTimeoutMs: number): Promise<void> {
     return closeListeners(this.servers, this.open.upgraded, drainTimeoutMs);
