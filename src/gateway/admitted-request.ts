@@ -28,10 +28,13 @@ export interface AdmittedRequest extends Pick<RequestContext, 'id' | 'state' | '
 class RecordedRequest {
   readonly method: string | undefined;
   readonly url: string | undefined;
-  readonly rawHeaders: string[];
+  /**
+   * `rawHeaders` as one JSON string: held per stream, the array and a string per name and value
+   * cost ~0.2 KiB more. Parsed again on the rare read (a re-check).
+   */
+  private readonly rawHeaderText: string;
   /** Set only when the server joins duplicate headers (`joinDuplicateHeaders`), as Node reads it. */
   readonly joinDuplicateHeaders?: boolean;
-  readonly httpVersion: string;
   readonly httpVersionMajor: number;
   readonly httpVersionMinor: number;
   readonly socket: IncomingMessage['socket'];
@@ -40,12 +43,21 @@ class RecordedRequest {
     this.method = req.method;
     this.url = req.url;
     // Only the raw headers are kept: `headers` is rebuilt from them on the rare re-check.
-    this.rawHeaders = req.rawHeaders;
+    this.rawHeaderText = JSON.stringify(req.rawHeaders);
     if ((req as ParsedHeaders).joinDuplicateHeaders === true) this.joinDuplicateHeaders = true;
-    this.httpVersion = req.httpVersion;
     this.httpVersionMajor = req.httpVersionMajor;
     this.httpVersionMinor = req.httpVersionMinor;
     this.socket = req.socket;
+  }
+
+  /** As Node has it (`<major>.<minor>`); built on read rather than held per stream. */
+  get httpVersion(): string {
+    return `${this.httpVersionMajor}.${this.httpVersionMinor}`;
+  }
+
+  /** As on the request: names and values alternating, as received. A new array on each read. */
+  get rawHeaders(): string[] {
+    return JSON.parse(this.rawHeaderText) as string[];
   }
 
   /**
@@ -55,16 +67,18 @@ class RecordedRequest {
   get headers(): IncomingHttpHeaders {
     const parsed = new IncomingMessage(null as unknown as IncomingMessage['socket']) as ParsedHeaders;
     if (this.joinDuplicateHeaders === true) parsed.joinDuplicateHeaders = true;
-    parsed._addHeaderLines(this.rawHeaders, this.rawHeaders.length);
+    const raw = this.rawHeaders;
+    parsed._addHeaderLines(raw, raw.length);
     return parsed.headers;
   }
 
   /** As Node computes it: every value of each header, by lower-case name. */
   get headersDistinct(): Record<string, string[]> {
     const distinct: Record<string, string[]> = {};
-    for (let i = 0; i + 1 < this.rawHeaders.length; i += 2) {
-      const name = (this.rawHeaders[i] ?? '').toLowerCase();
-      (distinct[name] ??= []).push(this.rawHeaders[i + 1] ?? '');
+    const raw = this.rawHeaders;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = (raw[i] ?? '').toLowerCase();
+      (distinct[name] ??= []).push(raw[i + 1] ?? '');
     }
     return distinct;
   }

@@ -9,6 +9,7 @@ import { createTrustedIps, UpstreamCancel, type UpstreamClient } from '../proxy/
 import { accelRedirectContext } from './accel-redirect.ts';
 import { BodyLimit } from './body-limit.ts';
 import type { RequestContext } from './context.ts';
+import { DetachedStream } from './detached-stream.ts';
 import { errorAnswer, respond } from './error-answer.ts';
 import { GatewayError } from './errors.ts';
 import { h2Connection } from './h2-compat.ts';
@@ -114,7 +115,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let ctx: RequestContext | undefined;
-    let tail: StreamTail | undefined;
+    let tail: DetachedStream | undefined;
     const socket = h2Connection(req) ?? req.socket;
     try {
       try {
@@ -128,22 +129,19 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       tail = await serve(ctx, 0);
     } finally {
       if (tail === undefined) deps.observer?.done(ctx, req, res, socket, false);
-      else if (deps.observer) {
-        const record = deps.observer.later(ctx, req, res, socket, false);
-        void tail.ended.then(record, record);
-      }
+      else tail.handBack(deps.observer?.later(ctx, req, res, socket, false));
     }
   }
 
   /**
    * A routed request from the plugins on: rewrite/access, then exit, terminator or proxy, then
    * log. A stream that outlived its request (see `TerminatorExchange.detached`) comes back as a
-   * tail: its log phase is chained on the stream's end, holding the plugin run only if a
-   * plugin has a log phase.
+   * tail: its log phase runs at the stream's end, holding the plugin run only if a plugin has
+   * a log phase.
    */
-  async function serve(ctx: RequestContext, redirects: number): Promise<StreamTail | undefined> {
+  async function serve(ctx: RequestContext, redirects: number): Promise<DetachedStream | undefined> {
     let run: PluginRun | undefined;
-    let tail: StreamTail | undefined;
+    let tail: DetachedStream | undefined;
     try {
       run = pluginRunFor(ctx);
       if (run) {
@@ -156,7 +154,10 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     } catch (error) {
       await fail(ctx, ctx.res, run, error);
     }
-    if (tail !== undefined) return run?.hasLog === true ? afterStream(tail, run) : tail;
+    if (tail !== undefined) {
+      if (run?.hasLog === true) tail.logPhase = run;
+      return tail;
+    }
     if (run) await run.log();
     return undefined;
   }
@@ -165,10 +166,10 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
    * The terminator serves the request; a stream that detaches hands its end back as a tail
    * (only offered to requests served directly: an X-Accel-Redirect's outer request awaits).
    */
-  async function terminate(ctx: RequestContext, run: PluginRun | undefined, terminator: Terminator, detachable: boolean): Promise<StreamTail | undefined> {
-    let tail: StreamTail | undefined;
+  async function terminate(ctx: RequestContext, run: PluginRun | undefined, terminator: Terminator, detachable: boolean): Promise<DetachedStream | undefined> {
+    let tail: DetachedStream | undefined;
     const exchange = terminatorExchange(ctx, run);
-    await terminator.handle(detachable ? { ...exchange, detached: (ended) => void (tail = { ended }) } : exchange);
+    await terminator.handle(detachable ? { ...exchange, detached: () => (tail = new DetachedStream(deps.observer)) } : exchange);
     return tail;
   }
 
@@ -228,14 +229,4 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     request: (req: IncomingMessage, res: ServerResponse): void => void handle(req, res),
     upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer): void => void upgrades.handleUpgrade(req, socket, head),
   };
-}
-
-/** A stream's end, once the request that opened it is over (see `TerminatorExchange.detached`). */
-interface StreamTail {
-  readonly ended: Promise<void>;
-}
-
-/** The log phase after the stream's end; a failing end still logs. */
-function afterStream(tail: StreamTail, run: PluginRun): StreamTail {
-  return { ended: tail.ended.then(() => run.log(), () => run.log()) };
 }

@@ -15,7 +15,7 @@ import type { Duplex } from 'node:stream';
 import type { RequestContext } from '../gateway/context.ts';
 import type { Logger } from './logger.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import { round, StreamTracker, type StreamInfo } from './stream-tracker.ts';
+import { round, StreamTracker, type StreamInfo, type StreamSinks } from './stream-tracker.ts';
 
 export interface ObserverOptions {
   /** Undefined when metrics are off. */
@@ -40,11 +40,14 @@ interface Counted {
 export class RequestObserver {
   private readonly metrics: GatewayMetrics | undefined;
   private readonly log: Logger | undefined;
+  /** Shared by every stream tracker (one object per open stream otherwise). */
+  private readonly streamSinks: StreamSinks;
   private readonly counted = new WeakMap<Duplex, Counted>();
 
   constructor(options: ObserverOptions) {
     this.metrics = options.metrics;
     this.log = options.accessLog && options.logger.isLevelEnabled('info') ? options.logger : undefined;
+    this.streamSinks = { metrics: this.metrics, log: this.log };
   }
 
   /**
@@ -58,14 +61,14 @@ export class RequestObserver {
   /**
    * For a stream that outlives its request (a detached subscriber): what `done` needs, taken
    * now (the head is out, nothing about the request changes any more), so the request can be
-   * collected; call the result when the stream ends (latency and bytes are read then).
+   * collected; pass it to `record` when the stream ends (latency and bytes are read then).
    */
-  later(ctx: RequestContext | undefined, req: IncomingMessage, res: ServerResponse, socket: Duplex, upgrade: boolean): () => void {
-    const summary = summarize(ctx, req, res, socket, upgrade);
-    return () => this.record(summary);
+  later(ctx: RequestContext | undefined, req: IncomingMessage, res: ServerResponse, socket: Duplex, upgrade: boolean): RequestSummary {
+    return summarize(ctx, req, res, socket, upgrade);
   }
 
-  private record(request: RequestSummary): void {
+  /** The access log line and the route's metrics for a request (see `done` and `later`). */
+  record(request: RequestSummary): void {
     const { status, socket } = request;
     const latency = request.startedAt === undefined ? 0 : performance.now() - request.startedAt;
     // The connection's bytes since the previous request on it: exact over a connection's life.
@@ -124,12 +127,12 @@ export class RequestObserver {
       service: match?.service ? (match.service.name ?? match.service.id) : '',
       consumer: consumer ? (consumer.username ?? consumer.id) : undefined,
     };
-    return new StreamTracker({ metrics: this.metrics, log: this.log }, info, transport, channels);
+    return new StreamTracker(this.streamSinks, info, transport, channels);
   }
 }
 
 /** What the access log and the route's metrics record of one request. */
-interface RequestSummary {
+export interface RequestSummary {
   readonly status: number;
   /** Undefined when the request failed before it was parsed. */
   readonly startedAt: number | undefined;

@@ -39,13 +39,27 @@ export type StreamCloseReason = Exclude<EndReason, 'UNSUBSCRIBED'> | 'client_clo
 export class StreamTracker {
   private subscription: Subscription | undefined;
   private openedAt = 0;
+  // The request's fields, not its StreamInfo object: one object fewer per open stream.
+  private readonly requestId: string;
+  private readonly correlationId: string | undefined;
+  private readonly clientIp: string;
+  private readonly route: string;
+  private readonly service: string;
+  private readonly consumer: string | undefined;
 
   constructor(
     private readonly sinks: StreamSinks,
-    private readonly info: StreamInfo,
+    info: StreamInfo,
     private readonly transport: string,
     private readonly channels: readonly string[],
-  ) {}
+  ) {
+    this.requestId = info.requestId;
+    this.correlationId = info.correlationId;
+    this.clientIp = info.clientIp;
+    this.route = info.route;
+    this.service = info.service;
+    this.consumer = info.consumer;
+  }
 
   /** `hub` as the transport should see it (transports only subscribe), with `subscribe` observed. */
   hub(hub: Pick<Hub, 'subscribe'>): Pick<Hub, 'subscribe'> {
@@ -89,11 +103,11 @@ export class StreamTracker {
   }
 
   private subscriberLabels(metrics: GatewayMetrics): { route: string; consumer: string } {
-    return { route: this.info.route, consumer: metrics.perConsumer ? (this.info.consumer ?? '') : '' };
+    return { route: this.route, consumer: metrics.perConsumer ? (this.consumer ?? '') : '' };
   }
 
   private fields(): Record<string, unknown> {
-    const { requestId, correlationId, clientIp, route, service, consumer } = this.info;
+    const { requestId, correlationId, clientIp, route, service, consumer } = this;
     return {
       request_id: requestId,
       ...(correlationId !== undefined ? { correlation_id: correlationId } : {}),

@@ -10,7 +10,8 @@
  *   await hub.delete('user_1');                                 // sink.end('CHANNEL_DELETED')
  *   await hub.revoke(consumer.id);                              // 3: its streams end with REVOKED
  */
-import type { ChannelInfo, ChannelListener, ChannelPage, Cursor, Engine, ListedChannel, PublishInput, PublishResult, Unsubscribe } from './engine.ts';
+import { ChannelFeeds } from './channel-feeds.ts';
+import type { ChannelInfo, ChannelPage, Cursor, Engine, ListedChannel, PublishInput, PublishResult } from './engine.ts';
 import { PubsubError } from './errors.ts';
 import { mergeByPublishOrder } from './merge.ts';
 import { MAX_SLOTS, slotCursor, type MessageId } from './message-id.ts';
@@ -97,46 +98,9 @@ export interface Hub {
   close(): Promise<void>;
 }
 
-/** What `subscribe` hands out: one per open stream, so methods live on the prototype. */
-class SubscriptionHandle implements Subscription {
-  constructor(private readonly state: SubscriptionState) {}
-
-  get channels(): readonly string[] {
-    return this.state.channels;
-  }
-
-  get lastId(): MessageId | undefined {
-    return this.state.lastId;
-  }
-
-  get ended(): boolean {
-    return this.state.ended;
-  }
-
-  get delivered(): number {
-    return this.state.delivered;
-  }
-
-  get endReason(): EndReason | undefined {
-    return this.state.endReason;
-  }
-
-  end(reason: Exclude<EndReason, 'UNSUBSCRIBED'>): void {
-    this.state.end(reason);
-  }
-
-  resume(): void {
-    this.state.resume();
-  }
-
-  async close(): Promise<void> {
-    this.state.end('UNSUBSCRIBED');
-    await this.state.released;
-  }
-}
-
 class HubImpl implements Hub {
   private readonly engine: Engine;
+  private readonly feeds: ChannelFeeds;
   private policies: ChannelPolicies;
   private readonly live = new Set<SubscriptionState>();
   private slowConsumers = 0;
@@ -146,6 +110,7 @@ class HubImpl implements Hub {
 
   constructor(options: HubOptions) {
     this.engine = options.engine;
+    this.feeds = new ChannelFeeds(options.engine);
     this.policies = options.policies ?? compileChannelPolicies([]);
   }
 
@@ -162,11 +127,9 @@ class HubImpl implements Hub {
     const state = new SubscriptionState(channelIds, sink, limits, this, this.totals);
     this.live.add(state);
     // Live feed first, then fetch: nothing published in between is lost; replay() dedupes.
-    const feeds = channelIds.map((ch, slot) => this.engine.subscribe(ch, slotListener(state, slot)));
-    state.feeds = feeds;
+    const joined = channelIds.map((ch, slot) => this.feeds.join(ch, state.member(slot)));
     try {
-      // Kept resolved: a promise per feed would stay with every open stream.
-      state.feeds = await Promise.all(feeds);
+      await Promise.all(joined);
       const fetched = await Promise.all(channelIds.map((ch, i) => this.engine.fetch(ch, cursors[i] as Cursor)));
       const floors = cursors.map((c) => (c.kind === 'after' ? c.id : undefined));
       state.replay(mergeByPublishOrder(fetched.map((f) => f.messages)), floors);
@@ -175,7 +138,7 @@ class HubImpl implements Hub {
       await state.released;
       throw e;
     }
-    return new SubscriptionHandle(state);
+    return state;
   }
 
   async publish(channelId: string, input: PublishInput): Promise<PublishResult> {
@@ -277,22 +240,19 @@ class HubImpl implements Hub {
   subscriptionEnded(state: SubscriptionState, reason: EndReason): void {
     this.live.delete(state);
     if (reason === 'SLOW_CONSUMER') this.slowConsumers++;
-    const p = this.release(state.channels, state.feeds);
+    // Off its feeds at once (no event reaches it any more); the engine is told after.
+    const left = state.channels.map((ch, slot) => this.feeds.leave(ch, state.member(slot)));
+    const p = this.release(state.channels, left);
     state.released = p;
     this.releasing.add(p);
     void p.finally(() => this.releasing.delete(p));
   }
 
-  private async release(channelIds: readonly string[], feeds: readonly (Unsubscribe | Promise<Unsubscribe>)[]): Promise<void> {
-    await Promise.allSettled(feeds.map(async (u) => (await u)()));
+  private async release(channelIds: readonly string[], left: readonly Promise<void>[]): Promise<void> {
+    await Promise.allSettled(left);
     await Promise.allSettled(channelIds.map((ch) => this.engine.removeSubscriber(ch)));
     for (const ch of channelIds) this.emitEvent('subscriber_dequeue', ch);
   }
-}
-
-/** A feed's listener, made outside `subscribe` so it holds the subscription and its slot, not subscribe's scope. */
-function slotListener(state: SubscriptionState, slot: number): ChannelListener {
-  return (event) => state.onEvent(slot, event);
 }
 
 /** nchan's channel event names. */

@@ -2,7 +2,9 @@
  * One subscriber's delivery state inside the hub: replay/live ordering with dedupe, the
  * multiplexed id, and the bounded queue in front of a sink that can push back.
  */
-import type { ChannelEvent, Message, Unsubscribe } from './engine.ts';
+import type { FeedMember } from './channel-feeds.ts';
+import type { ChannelEvent, Message } from './engine.ts';
+import type { Subscription } from './hub.ts';
 import { compareMessageIds, nextMultiplexedId, type MessageId } from './message-id.ts';
 
 /** Why a subscription ended. */
@@ -82,7 +84,16 @@ export interface SubscriptionOwner {
 /** Shared by every subscription that has nothing to release yet (one promise each would add up). */
 const NOTHING_HELD: Promise<void> = Promise.resolve();
 
-export class SubscriptionState {
+/** One channel of a subscription: what its feed delivers to, and the last id passed on from it. */
+interface ChannelSlot extends FeedMember {
+  highwater: MessageId | undefined;
+}
+
+/**
+ * Also what `subscribe` hands out (as a {@link Subscription}) and, for a single channel, its own
+ * feed member: one object per open stream rather than three.
+ */
+export class SubscriptionState implements Subscription, ChannelSlot {
   ended = false;
   /** The last id handed to the sink or queued (the client's resume point once delivered). */
   lastId: MessageId | undefined;
@@ -92,11 +103,13 @@ export class SubscriptionState {
   endReason: EndReason | undefined;
   /** Settles once the hub has released what the subscription held (subscriber counts, feeds). */
   released: Promise<void> = NOTHING_HELD;
-  /** The engine feeds it listens on, one per channel (resolved once subscribed); the owner's to release. */
-  feeds: readonly (Unsubscribe | Promise<Unsubscribe>)[] = [];
-  private readonly highwater: (MessageId | undefined)[];
+  /** A single channel's last id passed on (replayed or live): what is not newer is a repeat. */
+  highwater: MessageId | undefined;
+  /** Each channel's feed member and last id, when there are several (one alone is `this`). */
+  private readonly slots: readonly SlotMember[] | undefined;
   private pending: { slot: number; event: ChannelEvent }[] | undefined = [];
-  private readonly queue: Queued[] = [];
+  /** Made on the first message that has to wait: most idle streams never queue. */
+  private queue: Queued[] | undefined;
   private queuedBytes = 0;
   private queuedCounted = 0;
   private paused = false;
@@ -109,7 +122,7 @@ export class SubscriptionState {
     private readonly owner: SubscriptionOwner,
     private readonly totals: DeliveryTotals = { delivered: 0, dropped: 0 },
   ) {
-    this.highwater = channels.map(() => undefined);
+    this.slots = channels.length > 1 ? channels.map((_, slot) => new SlotMember(this, slot)) : undefined;
     if (limits.endsAt !== undefined) this.expireAt(limits.endsAt);
   }
 
@@ -123,6 +136,22 @@ export class SubscriptionState {
     this.expiry.unref();
   }
 
+  /** What channel `slot`'s feed delivers to. */
+  member(slot: number): ChannelSlot {
+    return this.slots?.[slot] ?? this;
+  }
+
+  /** The feed of a single-channel subscription. */
+  channelEvent(event: ChannelEvent): void {
+    this.onEvent(0, event);
+  }
+
+  /** The transport is done with it: stops delivery; resolves once the subscriber counts are released. */
+  async close(): Promise<void> {
+    this.end('UNSUBSCRIBED');
+    await this.released;
+  }
+
   /** A live event from the engine for channel `slot`; held back while replaying. */
   onEvent(slot: number, event: ChannelEvent): void {
     if (this.ended) return;
@@ -132,7 +161,7 @@ export class SubscriptionState {
 
   /** Replays fetched messages (already merged), then the live events held back meanwhile. */
   replay(messages: readonly { slot: number; message: Message }[], floors: readonly (MessageId | undefined)[]): void {
-    floors.forEach((f, i) => (this.highwater[i] = f));
+    floors.forEach((f, i) => (this.member(i).highwater = f));
     for (const { slot, message } of messages) this.enqueue(slot, message, false);
     const held = this.pending ?? [];
     this.pending = undefined;
@@ -142,8 +171,9 @@ export class SubscriptionState {
   /** The sink drained: deliver what is queued until it pushes back again. */
   resume(): void {
     this.paused = false;
-    while (!this.ended && !this.paused && this.queue.length > 0) {
-      const q = this.queue.shift() as Queued;
+    const queue = this.queue;
+    while (!this.ended && !this.paused && queue !== undefined && queue.length > 0) {
+      const q = queue.shift() as Queued;
       if (q.counted) {
         this.queuedCounted--;
         this.queuedBytes -= q.message.data.length;
@@ -159,9 +189,9 @@ export class SubscriptionState {
     if (this.ended) return;
     this.ended = true;
     this.endReason = reason;
-    if (reason === 'SLOW_CONSUMER') this.totals.dropped += this.queue.length;
+    if (reason === 'SLOW_CONSUMER') this.totals.dropped += this.queue?.length ?? 0;
     clearTimeout(this.expiry);
-    this.queue.length = 0;
+    this.queue = undefined;
     this.pending = undefined;
     this.owner.subscriptionEnded(this, reason);
     if (reason !== 'UNSUBSCRIBED') this.sink.end(reason);
@@ -174,23 +204,35 @@ export class SubscriptionState {
 
   private enqueue(slot: number, message: Message, counted: boolean): void {
     if (this.ended) return;
-    const hw = this.highwater[slot];
+    const channel = this.member(slot);
+    const hw = channel.highwater;
     if (hw !== undefined && compareMessageIds(message.id, hw) <= 0) return; // already seen
-    this.highwater[slot] = message.id;
+    channel.highwater = message.id;
     const id = nextMultiplexedId(this.lastId, this.channels.length, slot, message.id);
     this.lastId = id;
-    if (!this.paused && this.queue.length === 0) {
+    if (!this.paused && (this.queue === undefined || this.queue.length === 0)) {
       this.delivered++;
       this.totals.delivered++;
       this.paused = !this.sink.deliver(message, id);
       return;
     }
-    this.queue.push({ message, id, counted });
+    (this.queue ??= []).push({ message, id, counted });
     if (!counted) return;
     this.queuedCounted++;
     this.queuedBytes += message.data.length;
     if (this.queuedCounted > this.limits.maxQueuedMessages || this.queuedBytes > this.limits.maxQueuedBytes) {
       this.end('SLOW_CONSUMER');
     }
+  }
+}
+
+/** One channel of a multiplexed subscription. */
+class SlotMember implements ChannelSlot {
+  highwater: MessageId | undefined;
+
+  constructor(private readonly state: SubscriptionState, private readonly slot: number) {}
+
+  channelEvent(event: ChannelEvent): void {
+    this.state.onEvent(this.slot, event);
   }
 }

@@ -141,6 +141,27 @@ describe('an open subscriber stream lets its request go', () => {
     assert.equal(gw.gateway.openStreams, 0);
   });
 
+  it('lets go of everything once the client goes away: the socket, its subscription, its end', async () => {
+    const sockets: WeakRef<object>[] = [];
+    const onSocket = (message: unknown): void => void sockets.push(new WeakRef((message as { request: { socket: object } }).request.socket));
+    subscribe('http.server.request.start', onSocket);
+    try {
+      const client = rawSse(gw.proxyPort, '/logged/gone');
+      await client.until((t) => t.includes(': hi'));
+      await heldStreams(gw.gateway, 1);
+      assert.equal(sockets.length, 1);
+      logged.length = 0;
+      client.socket.end();
+      await client.closed;
+      for (let turn = 0; logged.length === 0 && turn < 10_000; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.equal((await gw.gateway.hub.counters()).subscribers, 0);
+      // Neither the drain's set of taken-over sockets nor a listener or feed still holds it.
+      assert.equal(await collected(sockets), 0, 'the closed stream\'s socket is still held');
+    } finally {
+      unsubscribe('http.server.request.start', onSocket);
+    }
+  });
+
   it('runs a plugin\'s log phase when the stream ends, not when the request is let go', async () => {
     logged.length = 0;
     const client = rawSse(gw.proxyPort, '/logged/b');

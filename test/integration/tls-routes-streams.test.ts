@@ -1,7 +1,10 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Agent, fetch as undiciFetch, request } from 'undici';
 import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
@@ -9,6 +12,9 @@ import { snapshotFrom, startGateway, type TestGateway } from '../helpers/gateway
 import { startEchoServer, type TestServer } from '../helpers/servers.ts';
 import { testPki } from '../helpers/tls.ts';
 import { certificatesYaml, servedCertificate } from '../helpers/tls-client.ts';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 const PLAIN = { host: '127.0.0.1', port: 0 };
 const SSL = { host: '127.0.0.1', port: 0, ssl: true };
@@ -115,6 +121,28 @@ describe('https routes and subscribers over TLS', () => {
     assert.equal(await poll.body.text(), 'over tls');
   });
 
+  test('a closed EventSource stream over TLS leaves its socket to the GC (the drain forgets it)', async () => {
+    const sockets: WeakRef<object>[] = [];
+    const onRequest = (message: unknown): void => void sockets.push(new WeakRef((message as { request: { socket: object } }).request.socket));
+    subscribe('http.server.request.start', onRequest);
+    try {
+      const es = new EventSource(secure('/sub/tls-gone'), { fetch: (input, init) => undiciFetch(input, { ...init, dispatcher }) as unknown as Promise<Response> });
+      await new Promise<void>((resolve, reject) => {
+        es.onopen = () => resolve();
+        es.onerror = (error) => reject(new Error(`EventSource failed: ${error.message ?? ''}`));
+      });
+      assert.equal(sockets.length, 1);
+      es.close();
+      for (let turn = 0; (await gw.gateway.hub.counters()).subscribers > 0; turn++) {
+        if (turn > 10_000) assert.fail('the stream never closed');
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      assert.equal(await collected(sockets), 0, 'the closed stream\'s TLS socket is still held');
+    } finally {
+      unsubscribe('http.server.request.start', onRequest);
+    }
+  });
+
   test('a reload that changes the certificate: open streams stay, new handshakes get the new one', async () => {
     const es = new EventSource(secure('/sub/reload-news'), { fetch: (input, init) => undiciFetch(input, { ...init, dispatcher }) as unknown as Promise<Response> });
     await new Promise<void>((resolve, reject) => {
@@ -151,6 +179,16 @@ describe('X-Forwarded-Proto from a trusted peer', () => {
     }
   });
 });
+
+/** Collects until every ref is cleared (a few rounds: some objects die a turn after others). */
+async function collected(refs: readonly WeakRef<object>[]): Promise<number> {
+  for (let round = 0; round < 20; round++) {
+    gc();
+    if (refs.every((ref) => ref.deref() === undefined)) return 0;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return refs.filter((ref) => ref.deref() !== undefined).length;
+}
 
 function serialOf(pem: string): string {
   return new X509Certificate(pem).serialNumber;

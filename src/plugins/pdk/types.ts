@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Consumer, Credential, Route, Service } from '../../config/types.ts';
 import type { Hub } from '../../pubsub/hub.ts';
+import type { StreamEndListener } from '../../pubsub/transports/types.ts';
 import type { StreamTracker } from '../../observability/stream-tracker.ts';
 import type { UriCaptures } from '../../router/types.ts';
 import type { PluginPhase } from '../contract.ts';
@@ -161,16 +162,17 @@ export interface TerminatorExchange {
   /** A socket a stream took over from the HTTP server: destroyed if a drain outlasts its timeout. */
   adoptSocket?(socket: Duplex): void;
   /**
-   * A stream that took its socket over calls this once with a promise of its end, then
-   * `handle` returns: what is left of the request (log phase, access log, metrics) runs when
-   * `ended` settles, and the request context is not held meanwhile.
+   * A stream that took its socket over calls this once, then `handle` returns: what is left of
+   * the request (log phase, access log, metrics) runs when the stream tells the returned
+   * listener it is over, and the request context is not held meanwhile.
    *
    * ```ts
-   * exchange.detached?.(closed.then(() => subscription.close()));
-   * return; // handle's promise resolves now
+   * const end = exchange.detached?.();
+   * return; // handle's promise resolves now; later, once the subscription is closed:
+   * end.streamEnded();
    * ```
    */
-  detached?(ended: Promise<void>): void;
+  detached?(): StreamEndListener;
 }
 
 /** What a subscriber stream serves; a reload that changes it asks the client to reconnect. */

@@ -40,7 +40,8 @@ export function compileChannelIds(config: ChannelIdConfig): { render(kong: Pdk):
       }
       if (ids.length === 0) return { status: 400, message: 'No channel id provided' };
       if (ids.length > MAX_CHANNELS) return { status: 403, message: `Too many channels (at most ${MAX_CHANNELS})` };
-      return ids;
+      // An exact-size copy: `ids` grew by push (room for 17 ids), and an open stream keeps the array.
+      return ids.slice();
     },
   };
 }

@@ -8,7 +8,8 @@
  * From then on the stream writes its frames, pings, farewell and the chunked terminator
  * (`0\r\n\r\n`) to the socket itself and closes the connection when it ends (no keep-alive
  * after a stream: the parser is gone). A client's FIN ends the connection as Node's server
- * would (`httpAllowHalfOpen` is off); bytes a client sends meanwhile are discarded.
+ * would (`httpAllowHalfOpen` is off): the socket stops allowing half-open, so Node's stream
+ * ends our side itself; bytes a client sends meanwhile are discarded.
  *
  * The Node internals used (`socket.parser`, its `unconsume`/`finish`/`remove`/`close` methods,
  * the server's bound `socketOnData`/`socketOnEnd`/`socketOnClose`/`socketOnDrain` listeners) are
@@ -51,6 +52,9 @@ const SERVER_LISTENERS = [
 /** Node's `socket.on`/`addListener`/`prependListener` wrappers, restored to the prototype's. */
 const LISTENER_WRAPPERS = ['on', 'addListener', 'prependListener'] as const;
 
+/** Where a socket keeps the addresses once read (`remoteAddress`, `localPort`, ...). */
+const ADDRESS_CACHES = ['_peername', '_sockname'] as const;
+
 let detached = 0;
 
 /** How many streams were detached so far (tests assert the detach keeps happening). */
@@ -75,6 +79,9 @@ export function detachHttpSocket(req: IncomingMessage, res: ServerResponse): Soc
   const own = socket as unknown as Record<string, unknown>;
   const proto = Object.getPrototypeOf(socket) as Record<string, unknown>;
   for (const name of LISTENER_WRAPPERS) if (Object.hasOwn(socket, name)) own[name] = proto[name];
+  // The addresses read for the request (~0.15 KiB per socket): asked of the handle again if
+  // read while the stream is open (a reload's re-check).
+  for (const name of ADDRESS_CACHES) if (own[name] != null) own[name] = null;
   // The server's per-connection state (and through it the parser) also hangs on the response:
   // its 'finish' listener and its pending-bytes hook. The response never writes again.
   for (const fn of res.listeners('finish')) if (fn.name === 'bound resOnFinish') res.removeListener('finish', fn as () => void);
@@ -83,7 +90,8 @@ export function detachHttpSocket(req: IncomingMessage, res: ServerResponse): Soc
   res.detachSocket(socket);
   freeParser(parser, socket);
   socket.on('data', discard);
-  socket.on('end', endConnection);
+  // The client's FIN ends ours (Node's stream does it, no listener of our own per socket).
+  socket.allowHalfOpen = false;
   socket.resume();
   detached++;
   return socket;
@@ -111,8 +119,3 @@ function freeParser(parser: NodeParser, socket: ServerSocket): void {
 
 /** A subscriber has nothing more to say; pipelined requests are not served on a stream. */
 function discard(): void {}
-
-/** The client's FIN: end ours as Node's server does without `httpAllowHalfOpen`. */
-function endConnection(this: Socket): void {
-  this.end();
-}

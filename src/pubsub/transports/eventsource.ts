@@ -7,7 +7,8 @@
  *   `data: ` line per `\n`-separated line (a `\r` stays in its line), an empty message is
  *   `data: ` with the trailing space; multiplexed ids as nchan (`T:[0],-`);
  * - pings every `options.pingInterval` seconds (0 = off), nchan's default ping event:
- *   `event: ping` + `data: `;
+ *   `event: ping` + `data: ` (one interval per route's options for all its streams: the first
+ *   ping comes at most one interval after the stream opened);
  * - a deleted channel: `:410: 410 Gone`, then the response ends; a slow consumer: the comment
  *   `: SLOW_CONSUMER`, then the end; expired credentials and revocation send an event
  *   (`credentials_expired`, `revoked`) the page can act on;
@@ -23,6 +24,7 @@
 import type { Message } from '../engine.ts';
 import type { EndReason } from '../hub.ts';
 import { formatMessageId, type MessageId } from '../message-id.ts';
+import { Pings } from './pings.ts';
 import { serveStream, type StreamFormat } from './stream.ts';
 import type { SubscriberExchange, Transport } from './types.ts';
 import { FrameCache } from './wire.ts';
@@ -90,17 +92,11 @@ function eventsourceFormat(retryMs: number, pingInterval: number): StreamFormat 
       frame: eventsourceFrame,
       frameCache: sharedFrames,
       farewell: (reason) => eventsourceFarewell(reason, retryMs),
-      started: pingInterval > 0 ? (write) => startPings(write, pingInterval) : undefined,
+      pings: pingInterval > 0 ? new Pings(EVENTSOURCE_PING, pingInterval * 1000) : undefined,
     };
     formats.set(key, format);
   }
   return format;
-}
-
-function startPings(write: (chunk: string) => void, pingInterval: number): () => void {
-  const timer = setInterval(() => write(EVENTSOURCE_PING), pingInterval * 1000);
-  timer.unref();
-  return () => clearInterval(timer);
 }
 
 export const eventsourceTransport: Transport = {

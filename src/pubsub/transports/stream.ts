@@ -18,8 +18,9 @@ import type { EndReason, Sink, Subscription } from '../hub.ts';
 import type { MessageId } from '../message-id.ts';
 import { detachHttpSocket } from './detach.ts';
 import { writeNow } from './direct-write.ts';
+import type { PingTarget, Pings } from './pings.ts';
 import { answerError, cursorOrAnswer } from './resume.ts';
-import type { SubscriberExchange } from './types.ts';
+import type { StreamEndListener, SubscriberExchange } from './types.ts';
 import { encodeWire, openWire, type Chunk, type FrameCache, type Wire } from './wire.ts';
 
 export type { Chunk } from './wire.ts';
@@ -37,8 +38,8 @@ export interface StreamFormat {
    * bytes are then built once per message and shared by every subscriber.
    */
   readonly frameCache?: FrameCache;
-  /** Called once the stream is open; returns a stop function (EventSource pings). */
-  started?(write: (chunk: Chunk) => void): () => void;
+  /** Keep-alive pings while the stream is open (EventSource), shared by the format's streams. */
+  readonly pings?: Pings;
 }
 
 /**
@@ -62,28 +63,29 @@ export function serveStream(exchange: SubscriberExchange, format: StreamFormat):
  * goes straight to the socket and the connection closes with the stream. Otherwise (HTTP/2, or
  * Node internals not as expected) pings and the end go through `res` as before.
  */
-class StreamSubscriber implements Sink {
+class StreamSubscriber implements Sink, PingTarget {
   private open = false;
   private closed = false;
-  private held: { message: Message; id: MessageId }[] = [];
+  /** Delivered before the head was out (replay during subscribe); made on the first one. */
+  private held: { message: Message; id: MessageId }[] | undefined;
   private endReason: Farewell | undefined;
   private subscription: Subscription | undefined;
-  private stopStarted: (() => void) | undefined;
   private wire: Wire | undefined;
   /** Set when the socket is the stream's alone (detached from Node's HTTP server). */
   private own: Wire | undefined;
   private waitingDrain = false;
+  /** A detached stream's end goes there (see `SubscriberExchange.detached`). */
+  private ending: StreamEndListener | undefined;
+  /** Otherwise `run` waits for this (the client going away). */
   private closedSignal: (() => void) | undefined;
   private readonly shared: FrameCache | undefined;
   /** Made on the first backpressure only: most idle streams never need it. */
   private onDrain: (() => void) | undefined;
-  /** The client went away (the response's or, once detached, the socket's `close`). */
-  private readonly onClose = (): void => {
-    this.closed = true;
-    this.stopStarted?.();
-    void this.subscription?.close();
-    this.closedSignal?.();
-  };
+  /**
+   * The `close` listener (the response's or, once detached, the socket's). A bound method: an
+   * arrow would also keep a context per stream.
+   */
+  private readonly onClose: () => void = this.clientGone.bind(this);
 
   /** Dropped once the stream is detached and its end handed over (`exchange.detached`). */
   private exchange: SubscriberExchange | undefined;
@@ -95,7 +97,6 @@ class StreamSubscriber implements Sink {
 
   async run(cursor: Cursor, exchange: SubscriberExchange): Promise<void> {
     const { res, hub, channels, options } = exchange;
-    const done = new Promise<void>((resolve) => (this.closedSignal = resolve));
     res.once('close', this.onClose);
     let subscription: Subscription;
     try {
@@ -122,15 +123,17 @@ class StreamSubscriber implements Sink {
     if (this.own !== undefined && detached !== undefined) {
       // The socket is ours: let the request go and hand its end over (no frame waits here).
       this.exchange = undefined;
-      return detached(done.then(() => subscription.close()));
+      this.ending = detached();
+      if (this.closed) tellEnded(subscription, this.ending); // gone while the head went out
+      return;
     }
-    await done;
+    if (!this.closed) await new Promise<void>((resolve) => (this.closedSignal = resolve));
     await subscription.close(); // resolves once the subscriber counts are released
   }
 
   deliver(message: Message, id: MessageId): boolean {
     if (!this.open) {
-      this.held.push({ message, id });
+      (this.held ??= []).push({ message, id });
       return false; // taken; the rest waits in the hub until the head is out
     }
     return this.send(message, id);
@@ -140,6 +143,21 @@ class StreamSubscriber implements Sink {
     if (reason === 'UNSUBSCRIBED') return;
     if (this.open) this.finish(reason);
     else this.endReason = reason;
+  }
+
+  ping(chunk: Chunk): void {
+    this.write(chunk);
+  }
+
+  /** The client went away. */
+  private clientGone(): void {
+    this.closed = true;
+    this.format.pings?.delete(this);
+    const subscription = this.subscription;
+    if (subscription === undefined) return;
+    if (this.ending !== undefined) tellEnded(subscription, this.ending);
+    else void subscription.close();
+    this.closedSignal?.();
   }
 
   /** Head is out: preamble, the held messages, then live delivery. */
@@ -153,10 +171,11 @@ class StreamSubscriber implements Sink {
     if (this.wire !== undefined) this.takeSocket(this.wire, exchange);
     this.open = true;
     let ok = true;
-    for (const { message, id } of this.held) ok = this.send(message, id);
-    this.held = [];
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const { message, id } of held) ok = this.send(message, id);
     if (this.endReason !== undefined) return this.finish(this.endReason);
-    this.stopStarted = this.format.started?.((chunk) => void this.write(chunk));
+    if (!this.closed) this.format.pings?.add(this); // (the socket may have been gone already)
     if (ok) subscription.resume();
   }
 
@@ -168,7 +187,8 @@ class StreamSubscriber implements Sink {
     this.own = wire;
     res.removeListener('close', this.onClose);
     if (socket.destroyed) return this.onClose();
-    socket.once('close', this.onClose);
+    // `on`, not `once`: a socket closes once, and `once` costs a wrapper per stream.
+    socket.on('close', this.onClose);
     exchange.adoptSocket?.(socket);
   }
 
@@ -228,7 +248,7 @@ class StreamSubscriber implements Sink {
   }
 
   private finish(reason: Farewell): void {
-    this.stopStarted?.();
+    this.format.pings?.delete(this);
     const bye = this.format.farewell?.(reason);
     const own = this.own;
     if (own !== undefined) return this.finishOwn(own, bye);
@@ -251,6 +271,12 @@ class StreamSubscriber implements Sink {
     socket.end(mode === 'chunked' ? Buffer.concat([last, LAST_CHUNK]) : last);
     if (socket.writableLength > 0 || this.waitingDrain) setTimeout(() => socket.destroy(), STUCK_CLIENT_GRACE_MS).unref();
   }
+}
+
+/** Closes the subscription, then tells `ending` (once the subscriber counts are released). */
+function tellEnded(subscription: Subscription, ending: StreamEndListener): void {
+  const ended = (): void => ending.streamEnded();
+  subscription.close().then(ended, ended);
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -52,11 +52,20 @@ export interface SubscriberExchange {
    */
   adoptSocket?(socket: Duplex): void;
   /**
-   * Once the socket is the stream's alone: called with a promise of the stream's end, after
-   * which `serve` returns at once and drops the exchange (the gateway then holds no request
-   * context for the stream; see TerminatorExchange.detached).
+   * Once the socket is the stream's alone: `serve` returns at once and drops the exchange (the
+   * gateway then holds no request context for the stream; see TerminatorExchange.detached). The
+   * returned listener is told once, when the stream is over and its subscription released.
    */
-  detached?(ended: Promise<void>): void;
+  detached?(): StreamEndListener;
+}
+
+/**
+ * Told once that a detached stream is over. An object with a method rather than a promise of the
+ * end: an idle stream then holds one small object per layer, not a chain of promises, reactions
+ * and closures (≈1 KiB per stream).
+ */
+export interface StreamEndListener {
+  streamEnded(): void;
 }
 
 /** A subscriber transport: one file each under `src/pubsub/transports/`. */

@@ -4,7 +4,7 @@ import type { StreamTracker } from '../../../observability/stream-tracker.ts';
 import { hookRequestHeaders, notifyHook, type HookHeaders } from '../../../pubsub/hooks.ts';
 import { selectTransport } from '../../../pubsub/transports/select.ts';
 import { TRANSPORTS } from '../../../pubsub/transports/index.ts';
-import type { SubscriberExchange, SubscriberOptions, TransportName } from '../../../pubsub/transports/types.ts';
+import type { StreamEndListener, SubscriberExchange, SubscriberOptions, TransportName } from '../../../pubsub/transports/types.ts';
 import type { Logger } from '../../../observability/logger.ts';
 import type { CompileEnv } from '../../contract.ts';
 import type { Pdk } from '../../pdk/types.ts';
@@ -95,7 +95,7 @@ export async function access(kong: Pdk, conf: Compiled): Promise<void> {
         channels: ids,
         hub,
         options,
-        ...(gatewayDetached ? { detached: (ended: Promise<void>) => gatewayDetached(end.after(ended)) } : {}),
+        ...(gatewayDetached ? { detached: () => end.detach(gatewayDetached) } : {}),
       };
       end.presence?.notify('subscribe');
       return transport.serve(subscriber).finally(() => end.returned(exchange.res));
@@ -145,24 +145,33 @@ class Presence {
 /**
  * What runs once a stream is over: the tracker's close line and metrics, then the unsubscribe
  * hook. Either when the transport returns or, for a detached stream (see
- * `SubscriberExchange.detached`), when its end settles: a small object, so the request's
+ * `SubscriberExchange.detached`), when it says it is over: a small object, so the request's
  * exchange is not held for the stream's lifetime.
  */
-class StreamEnd {
-  private handedOver = false;
+class StreamEnd implements StreamEndListener {
+  /** The gateway's listener, once the stream detached: told after this stream's close work. */
+  private next: StreamEndListener | undefined;
 
   constructor(private readonly tracker: StreamTracker | undefined, readonly presence: Presence | undefined) {}
 
-  /** The detached stream's end, with this stream's close work chained on. */
-  after(ended: Promise<void>): Promise<void> {
-    this.handedOver = true;
-    // A detached response never finishes through Node: its stream closes, it does not complete.
-    return ended.finally(() => this.over(false));
+  /** The stream detached: its end comes here first, then goes on to the gateway's listener. */
+  detach(gatewayDetached: () => StreamEndListener): StreamEndListener {
+    this.next = gatewayDetached();
+    return this;
+  }
+
+  streamEnded(): void {
+    try {
+      // A detached response never finishes through Node: its stream closes, it does not complete.
+      this.over(false);
+    } finally {
+      this.next?.streamEnded();
+    }
   }
 
   /** The transport returned; unless the end was handed over, the stream is over now. */
   returned(res: ServerResponse): void {
-    if (!this.handedOver) this.over(res.writableFinished);
+    if (this.next === undefined) this.over(res.writableFinished);
   }
 
   private over(completed: boolean): void {
