@@ -11,8 +11,8 @@
  * waiter's `writeDone` runs once it is out — the stream's backpressure signal, as `drain` is on the Writable path.
  *
  * Node's stream internals (`process.binding('stream_wrap')`: `WriteWrap`, `streamBaseState`) are
- * feature-detected once; when they are missing, or the socket's Writable still holds bytes of its
- * own (a ping that is waiting), the caller writes through `socket.write` as before. Bytes written
+ * feature-detected once; when they are missing the caller writes through `socket.write` as
+ * before, as it does while the socket's Writable still holds bytes of its own (a waiting ping). Bytes written
  * here count in `socket.bytesWritten` (the handle keeps that count), so access lines and metrics
  * see them.
  *
@@ -52,10 +52,12 @@ export interface QueuedWriteWaiter {
 /**
  * Writes `bytes` to `socket`'s handle. `true`: the kernel has them; `false`: queued in libuv,
  * `waiter.writeDone` runs when they are out (with an error if the write failed); `undefined`:
- * not written, use `socket.write`.
+ * not written, use `socket.write`. The caller makes sure the socket's Writable holds nothing
+ * (nothing went through `socket.write`, or `socket.writableLength` is 0 again): those bytes
+ * would otherwise be overtaken.
  */
 export function writeNow(socket: Socket, bytes: Buffer, waiter: QueuedWriteWaiter): boolean | undefined {
-  if (binding === undefined || socket.writableLength !== 0) return undefined;
+  if (binding === undefined) return undefined;
   const handle = (socket as Socket & { _handle?: StreamHandle | null })._handle;
   if (handle == null) return undefined;
   const req = spare ?? new binding.WriteWrap();

@@ -13,6 +13,7 @@
  * and the hub's bounded queue decides when it is a slow consumer.
  */
 import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import type { Cursor, Message } from '../engine.ts';
 import type { EndReason, Sink, Subscription } from '../hub.ts';
 import type { MessageId } from '../message-id.ts';
@@ -21,7 +22,7 @@ import { writeNow } from './direct-write.ts';
 import type { PingTarget, Pings } from './pings.ts';
 import { answerError, cursorOrAnswer } from './resume.ts';
 import type { StreamEndListener, SubscriberExchange } from './types.ts';
-import { encodeWire, openWire, type Chunk, type FrameCache, type Wire } from './wire.ts';
+import { encodeWire, openWire, type Chunk, type FrameCache, type WireMode } from './wire.ts';
 
 export type { Chunk } from './wire.ts';
 
@@ -70,9 +71,16 @@ class StreamSubscriber implements Sink, PingTarget {
   private held: { message: Message; id: MessageId }[] | undefined;
   private endReason: Farewell | undefined;
   private subscription: Subscription | undefined;
-  private wire: Wire | undefined;
-  /** Set when the socket is the stream's alone (detached from Node's HTTP server). */
-  private own: Wire | undefined;
+  /** Where frames go once the head is out (see wire.ts), and how they are framed there; fields, not a `Wire`, to save an object per stream and a hop per delivery. */
+  private out: Writable | undefined;
+  private mode: WireMode = 'plain';
+  /** Set when the socket is the stream's alone (detached from Node's HTTP server): then `out` too. */
+  private own: Socket | undefined;
+  /**
+   * Something went to `own` through its Writable (the head, a ping): a direct write first checks
+   * that it is not still queued there (the head stays corked until the next tick).
+   */
+  private viaWritable = true;
   private waitingDrain = false;
   /** A detached stream's end goes there (see `SubscriberExchange.detached`). */
   private ending: StreamEndListener | undefined;
@@ -167,8 +175,12 @@ class StreamSubscriber implements Sink, PingTarget {
     if (req.method === 'HEAD') return void res.end();
     if (this.format.preamble !== undefined) res.write(this.format.preamble);
     else res.flushHeaders();
-    this.wire = openWire(req, res);
-    if (this.wire !== undefined) this.takeSocket(this.wire, exchange);
+    const wire = openWire(req, res);
+    if (wire !== undefined) {
+      this.out = wire.out;
+      this.mode = wire.mode;
+      this.takeSocket(exchange);
+    }
     this.open = true;
     let ok = true;
     const held = this.held ?? [];
@@ -180,11 +192,11 @@ class StreamSubscriber implements Sink, PingTarget {
   }
 
   /** Detaches the socket from Node's HTTP server when it can; the client's going away is then the socket's `close`. */
-  private takeSocket(wire: Wire, exchange: SubscriberExchange): void {
+  private takeSocket(exchange: SubscriberExchange): void {
     const { req, res } = exchange;
     const socket = detachHttpSocket(req, res);
     if (socket === undefined) return;
-    this.own = wire;
+    this.own = socket;
     res.removeListener('close', this.onClose);
     if (socket.destroyed) return this.onClose();
     // `on`, not `once`: a socket closes once, and `once` costs a wrapper per stream.
@@ -194,41 +206,45 @@ class StreamSubscriber implements Sink, PingTarget {
 
   private send(message: Message, id: MessageId): boolean {
     if (this.closed) return true;
-    const wire = this.wire;
-    if (wire === undefined) {
+    const out = this.out;
+    if (out === undefined) {
       const chunk = this.format.frame(message, id);
       return chunk === undefined ? true : this.write(chunk);
     }
     const bytes = this.shared !== undefined
-      ? this.shared.wire(message, id, wire.mode, this.format)
-      : this.encode(message, id, wire);
+      ? this.shared.wire(message, id, this.mode, this.format)
+      : this.encode(message, id);
     if (bytes === null || bytes.length === 0) return true;
-    if (this.own !== undefined && !this.waitingDrain) {
-      const now = writeNow(wire.out as Socket, bytes, this);
+    const own = this.own;
+    if (own !== undefined && !this.waitingDrain) {
+      if (this.viaWritable) this.viaWritable = own.writableLength !== 0;
+      const now = this.viaWritable ? undefined : writeNow(own, bytes, this);
       if (now !== undefined) return (this.waitingDrain = !now), now;
     }
-    return this.pushBack(wire.out.write(bytes), wire.out);
+    return this.pushBack(out.write(bytes), out);
   }
 
   /** A frame `writeNow` had to queue is out (or failed): as `drain` on the Writable path. */
   writeDone(error?: Error): void {
     this.waitingDrain = false;
-    if (error !== undefined) this.own?.out.destroy(error);
+    if (error !== undefined) this.own?.destroy(error);
     else this.subscription?.resume();
   }
 
-  private encode(message: Message, id: MessageId, wire: Wire): Buffer | null {
+  private encode(message: Message, id: MessageId): Buffer | null {
     const chunk = this.format.frame(message, id);
-    return chunk === undefined ? null : encodeWire(chunk, wire.mode);
+    return chunk === undefined ? null : encodeWire(chunk, this.mode);
   }
 
   /** Pings and the no-socket fallback: to the socket once it is ours, else through `res` (which frames and orders them). */
   private write(chunk: Chunk): boolean {
     const own = this.own;
     if (own !== undefined) {
-      if (this.closed || own.out.writableEnded) return true;
-      const bytes = encodeWire(chunk, own.mode);
-      return bytes.length === 0 || this.pushBack(own.out.write(bytes), own.out);
+      if (this.closed || own.writableEnded) return true;
+      const bytes = encodeWire(chunk, this.mode);
+      if (bytes.length === 0) return true;
+      this.viaWritable = true;
+      return this.pushBack(own.write(bytes), own);
     }
     const res = this.exchange?.res;
     if (res === undefined || this.closed || res.writableEnded) return true;
@@ -256,7 +272,7 @@ class StreamSubscriber implements Sink, PingTarget {
     if (res === undefined || this.closed || res.writableEnded) return;
     if (this.onDrain !== undefined) {
       res.removeListener('drain', this.onDrain);
-      this.wire?.out.removeListener('drain', this.onDrain);
+      this.out?.removeListener('drain', this.onDrain);
     }
     if (bye !== undefined) res.end(bye);
     else res.end();
@@ -264,7 +280,8 @@ class StreamSubscriber implements Sink, PingTarget {
   }
 
   /** The farewell and, for a chunked body, its terminator; then the connection closes. */
-  private finishOwn({ out: socket, mode }: Wire, bye: Chunk | undefined): void {
+  private finishOwn(socket: Socket, bye: Chunk | undefined): void {
+    const mode = this.mode;
     if (this.closed || socket.writableEnded) return;
     if (this.onDrain !== undefined) socket.removeListener('drain', this.onDrain);
     const last = bye === undefined ? EMPTY : encodeWire(bye, mode);
