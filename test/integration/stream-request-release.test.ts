@@ -10,17 +10,14 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../src/plugins/contract.ts';
 import type { Pdk } from '../../src/plugins/pdk/types.ts';
 import { startGateway, snapshotFrom, type TestGateway } from '../helpers/gateway.ts';
 import { heldStreams } from '../helpers/streams.ts';
 import { registryWithTestPlugins } from '../helpers/test-plugins.ts';
+import { collected } from '../helpers/gc.ts';
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 /** What the `logged` plugin saw in its log phase: the status and the request path. */
 const logged: { status: number; path: string }[] = [];
@@ -94,16 +91,6 @@ function rawSse(port: number, path: string, extraHeaders = ''): { socket: Socket
     }
   };
   return { socket, text: () => text, until, closed };
-}
-
-/** Collects until every ref is cleared (a few rounds: some objects die a turn after others). */
-async function collected(refs: readonly WeakRef<object>[]): Promise<number> {
-  for (let round = 0; round < 20; round++) {
-    gc();
-    if (refs.every((ref) => ref.deref() === undefined)) return 0;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  return refs.filter((ref) => ref.deref() !== undefined).length;
 }
 
 describe('an open subscriber stream lets its request go', () => {

@@ -3,8 +3,6 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Agent, fetch as undiciFetch, request } from 'undici';
 import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
@@ -12,9 +10,8 @@ import { snapshotFrom, startGateway, type TestGateway } from '../helpers/gateway
 import { startEchoServer, type TestServer } from '../helpers/servers.ts';
 import { testPki } from '../helpers/tls.ts';
 import { certificatesYaml, servedCertificate } from '../helpers/tls-client.ts';
+import { collected } from '../helpers/gc.ts';
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 const PLAIN = { host: '127.0.0.1', port: 0 };
 const SSL = { host: '127.0.0.1', port: 0, ssl: true };
@@ -179,16 +176,6 @@ describe('X-Forwarded-Proto from a trusted peer', () => {
     }
   });
 });
-
-/** Collects until every ref is cleared (a few rounds: some objects die a turn after others). */
-async function collected(refs: readonly WeakRef<object>[]): Promise<number> {
-  for (let round = 0; round < 20; round++) {
-    gc();
-    if (refs.every((ref) => ref.deref() === undefined)) return 0;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  return refs.filter((ref) => ref.deref() !== undefined).length;
-}
 
 function serialOf(pem: string): string {
   return new X509Certificate(pem).serialNumber;
