@@ -6,7 +6,7 @@ import { identify } from './identifier.ts';
 import type { Config, LimitBy } from './schema.ts';
 import { redisConnectionOf, sharedRedisStore, stopBatchedStores } from './redis-config.ts';
 import { closeRedisStores } from './redis-store.ts';
-import { LocalStore, type CounterWindow, type CountsOut, type LocalScope, type RateLimitStore, type WindowCount } from './store.ts';
+import { LocalStore, type CounterWindow, type CountsOut, type RateLimitStore, type WindowCount } from './store.ts';
 import { PERIODS, PERIOD_HEADER_NAMES, windowAt, type Period } from './windows.ts';
 
 export const PRIORITY = 910;
@@ -44,10 +44,10 @@ export interface Compiled {
   readonly path: string | undefined;
   readonly store: RateLimitStore;
   /**
-   * This instance's counters when the store is the local one: counted synchronously, with no
-   * promise and no key string per request (see LocalScope).
+   * The store again when it is the local one: counted synchronously, with no promise and no key
+   * string per request (in the scope named by `keyPrefix`, see LocalStore.incrementFor).
    */
-  readonly local: LocalScope | undefined;
+  readonly local: LocalStore | undefined;
   /** `limits[i].slot`, as the local store takes them. */
   readonly slots: readonly number[];
   readonly faultTolerant: boolean;
@@ -92,8 +92,7 @@ export function compile(config: Config, env?: CompileEnv): Compiled {
     headerName: config.header_name ?? undefined,
     path: config.path ?? undefined,
     store,
-    // Scoped by the key prefix, which names the instance as the keys of the other stores do.
-    local: store === localStore ? localStore.scope(keyPrefix) : undefined,
+    local: store === localStore ? localStore : undefined,
     slots: limits.map((l) => l.slot),
     faultTolerant: config.fault_tolerant,
     hideClientHeaders: config.hide_client_headers,
@@ -133,8 +132,9 @@ export function access(kong: Pdk, conf: Compiled): void | Promise<void> {
   for (let i = 0; i < limits.length; i++) windows[i] = limits[i]!.windowAt(now);
   const local = conf.local;
   if (local) {
-    local.increment(identifier, conf.slots, windows, now, 1, localCounts);
-    if (decide(kong, conf, localCounts, windows, now)) local.increment(identifier, conf.slots, windows, now, -1, localCounts);
+    // Scoped by the key prefix, which names the instance as it does in the other stores' keys.
+    local.incrementFor(conf.keyPrefix, identifier, conf.slots, windows, now, 1, localCounts);
+    if (decide(kong, conf, localCounts, windows, now)) local.incrementFor(conf.keyPrefix, identifier, conf.slots, windows, now, -1, localCounts);
     return;
   }
   // `ratelimit:{<instance>:<identifier>}:<period>`: one hash tag per identifier, so on a Redis

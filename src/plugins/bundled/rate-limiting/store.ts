@@ -36,9 +36,18 @@ export interface CountsOut {
   readonly previous: number[];
 }
 
-/** Everything counted for one key (or one identifier of a scope), in every slot and window. */
-interface Owner {
+/**
+ * The counters of one rate-limiting instance, by identifier; `name` is the instance's key
+ * prefix (undefined for the scope of `increment`'s keys).
+ */
+interface Scope {
+  readonly name: string | undefined;
   readonly owners: Map<string, Owner>;
+}
+
+/** Everything counted for one identifier of a scope (or one key), in every slot and window. */
+interface Owner {
+  readonly scope: Scope;
   readonly id: string;
   readonly counters: Counter[];
 }
@@ -53,36 +62,20 @@ interface Counter {
 }
 
 /**
- * The counters of one rate-limiting instance (`LocalStore.scope`), by identifier. Made once
- * per compiled config: a request then finds its counters with one Map lookup on the identifier
- * (a consumer id or client IP whose hash V8 already keeps), with no key string built per
- * request, where `increment` would build and hash `<prefix><identifier>}:<period>|<start>`.
- */
-export class LocalScope {
-  /** @internal Identifier → its counters; only the store reads it. */
-  readonly owners = new Map<string, Owner>();
-
-  constructor(readonly store: LocalStore) {}
-
-  /** `LocalStore.incrementSync` for `identifier`'s counters in `slots[i]` / `windows[i]`. */
-  increment(identifier: string, slots: readonly number[], windows: readonly CounterWindow[], now: number, by: number, out: CountsOut): void {
-    this.store.incrementIn(this, identifier, slots, windows, now, by, out);
-  }
-}
-
-/**
  * Kong's `local` policy: counters in this process's memory, like the per-node shm dict.
  * Memory is bounded: counters are grouped by expiry time (few distinct values, since every
  * counter of a window expires together), expired groups are dropped as time passes, and past
  * `maxCounters` the oldest counter is evicted (as the shm dict evicts under pressure).
  *
- * Counters live per owner: the `increment` contract's keys are owners of a scope of their own,
- * the handler's identifiers owners of its instance's {@link LocalScope}, one slot per period.
+ * The handler counts through {@link LocalStore.incrementFor}: counters by instance (scope) and
+ * identifier, one slot per period, found with Map lookups on strings V8 has already hashed (the
+ * instance's key prefix, a consumer id or client IP) where `increment` would build and hash a
+ * `<prefix><identifier>}:<period>|<start>` string per window and request. `increment`'s keys
+ * are the owners of a scope of their own.
  */
 export class LocalStore implements RateLimitStore {
-  readonly #scopes = new Map<string, LocalScope>();
-  /** The scope of `increment`'s keys (slot 0). */
-  readonly #keys = new LocalScope(this);
+  readonly #scopes = new Map<string, Scope>();
+  readonly #keys: Scope = { name: undefined, owners: new Map() };
   /** Every live counter, oldest first (the eviction order). */
   readonly #live = new Set<Counter>();
   readonly #byExpiry = new Map<number, Counter[]>();
@@ -95,14 +88,9 @@ export class LocalStore implements RateLimitStore {
     return this.#live.size;
   }
 
-  /**
-   * The scope named `name` (one per rate-limiting instance: its key prefix), made on first use
-   * and kept, so the counters of an instance survive config reloads as its keys would.
-   */
-  scope(name: string): LocalScope {
-    let scope = this.#scopes.get(name);
-    if (scope === undefined) this.#scopes.set(name, (scope = new LocalScope(this)));
-    return scope;
+  /** Scopes holding live counters (an instance's scope goes with its last counter), for tests. */
+  get scopes(): number {
+    return this.#scopes.size;
   }
 
   increment(keys: readonly string[], windows: readonly CounterWindow[], now: number, by = 1): Promise<readonly WindowCount[]> {
@@ -111,18 +99,34 @@ export class LocalStore implements RateLimitStore {
 
   /** The same, synchronously: the whole update happens before anyone else runs. */
   incrementSync(keys: readonly string[], windows: readonly CounterWindow[], now: number, by = 1): WindowCount[] {
+    if (now >= this.#nextSweep) this.#sweep(now);
     const counts: CountsOut = { current: [0], previous: [0] };
     const out: WindowCount[] = new Array<WindowCount>(keys.length);
     for (let i = 0; i < keys.length; i++) {
-      this.incrementIn(this.#keys, keys[i]!, SLOT_0, [windows[i]!], now, by, counts);
+      this.#count(this.#keys, keys[i]!, SLOT_0, [windows[i]!], now, by, counts);
       out[i] = { current: counts.current[0]!, previous: counts.previous[0]! };
     }
     return out;
   }
 
-  /** {@link LocalScope.increment}: adds `by` to each counter, writes the new counts into `out`. */
-  incrementIn(scope: LocalScope, id: string, slots: readonly number[], windows: readonly CounterWindow[], now: number, by: number, out: CountsOut): void {
+  /**
+   * The handler's count: adds `by` to `identifier`'s counter in `slots[i]` / `windows[i]` of the
+   * instance scope `scope` (every window at once, synchronously) and writes the new counts, and
+   * the previous windows' where asked, into `out`.
+   */
+  incrementFor(scope: string, identifier: string, slots: readonly number[], windows: readonly CounterWindow[], now: number, by: number, out: CountsOut): void {
     if (now >= this.#nextSweep) this.#sweep(now);
+    let counters = this.#scopes.get(scope);
+    if (counters === undefined) this.#scopes.set(scope, (counters = { name: scope, owners: new Map() }));
+    this.#count(counters, identifier, slots, windows, now, by, out);
+    // Kept while it has counters: taking back from nothing leaves nothing behind, and a scope
+    // emptied by replacing its last (expired) counter is registered again.
+    if (counters.owners.size === 0) this.#forget(counters);
+    else if (this.#scopes.get(scope) !== counters) this.#scopes.set(scope, counters);
+  }
+
+  /** The counting itself, in one scope (sweeping is the caller's). */
+  #count(scope: Scope, id: string, slots: readonly number[], windows: readonly CounterWindow[], now: number, by: number, out: CountsOut): void {
     let owner = scope.owners.get(id);
     for (let i = 0; i < windows.length; i++) {
       const window = windows[i]!;
@@ -135,7 +139,7 @@ export class LocalStore implements RateLimitStore {
             // Its last counter gone, the owner left the scope: a new one takes its place.
             if (counter.owner.counters.length === 0) owner = undefined;
           }
-          owner ??= ownerIn(scope.owners, id);
+          owner ??= ownerIn(scope, id);
           counter = { owner, slot, start: window.start, keepUntil: window.keepUntil, count: 0 };
           this.#add(counter);
         } else {
@@ -166,13 +170,20 @@ export class LocalStore implements RateLimitStore {
     }
   }
 
-  /** Forgets a counter, and its owner once it has none left. */
+  /** Forgets a counter, its owner once it has none left, and then its scope once that is empty. */
   #drop(counter: Counter): void {
     if (!this.#live.delete(counter)) return;
     const { owner } = counter;
     const at = owner.counters.indexOf(counter);
     if (at !== -1) owner.counters.splice(at, 1);
-    if (owner.counters.length === 0 && owner.owners.get(owner.id) === owner) owner.owners.delete(owner.id);
+    if (owner.counters.length > 0) return;
+    const { scope } = owner;
+    if (scope.owners.get(owner.id) === owner) scope.owners.delete(owner.id);
+    if (scope.owners.size === 0) this.#forget(scope);
+  }
+
+  #forget(scope: Scope): void {
+    if (scope.name !== undefined && this.#scopes.get(scope.name) === scope) this.#scopes.delete(scope.name);
   }
 
   /** Drops every group whose time has come; at most once per 100 ms of clock time. */
@@ -197,8 +208,8 @@ function find(owner: Owner, slot: number, start: number): Counter | undefined {
   return undefined;
 }
 
-function ownerIn(owners: Map<string, Owner>, id: string): Owner {
-  const owner: Owner = { owners, id, counters: [] };
-  owners.set(id, owner);
+function ownerIn(scope: Scope, id: string): Owner {
+  const owner: Owner = { scope, id, counters: [] };
+  scope.owners.set(id, owner);
   return owner;
 }
