@@ -183,22 +183,25 @@ function decide(kong: Pdk, conf: Compiled, counts: CountsOut, windows: readonly 
   const headers: Record<string, string> | undefined = exceeded ? {} : undefined;
   let best = -1;
   let bestRemaining = Infinity;
+  let bestRemainingText = '';
   for (let i = 0; i < limits.length; i++) {
     const limit = limits[i]!;
     const usage = usageOf(conf, counts, windows[i]!, i, now);
     const over = usage > limit.limit;
     const counted = exceeded && !over ? usage - 1 : usage;
     const remaining = over ? 0 : Math.max(0, Math.floor(limit.limit - counted));
+    const remainingText = String(remaining);
     put(kong, headers, limit.limitHeader, limit.limitText);
-    put(kong, headers, limit.remainingHeader, String(remaining));
+    put(kong, headers, limit.remainingHeader, remainingText);
     if (remaining <= bestRemaining) {
       best = i;
       bestRemaining = remaining;
+      bestRemainingText = remainingText;
     }
   }
   const reset = String(Math.max(1, Math.ceil((windows[best]!.end - now) / 1000)));
   put(kong, headers, 'RateLimit-Limit', limits[best]!.limitText);
-  put(kong, headers, 'RateLimit-Remaining', String(bestRemaining));
+  put(kong, headers, 'RateLimit-Remaining', bestRemainingText);
   put(kong, headers, 'RateLimit-Reset', reset);
   if (!headers) return false;
   headers['Retry-After'] = reset;
