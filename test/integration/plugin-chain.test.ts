@@ -188,7 +188,48 @@ const logOnly = definePlugin<Record<string, never>, Record<string, never>>({
   handler: { PRIORITY: 1, VERSION: '1.0.0', log() {} },
 });
 
+/** Sets a header value Node refuses to write. */
+const badHeader = definePlugin<Record<string, never>, Record<string, never>>({
+  name: 'bad-header',
+  schema: Type.Object({}, { additionalProperties: false }),
+  handler: {
+    PRIORITY: 900,
+    VERSION: '1.0.0',
+    access(kong: Pdk) {
+      kong.response.setHeader('x-bad', 'a\nb');
+    },
+  },
+});
+
 describe('response head after access-phase header edits', () => {
+  test('a header value the head cannot carry answers 500 on either path, and the gateway keeps serving', async () => {
+    const upstream = await startServer((_req, res) => res.end('ok'));
+    const gw = await startGateway(
+      `_format_version: "3.0"
+services:
+  - name: svc
+    url: ${upstream.url}
+    routes:
+      - { name: direct, paths: [/direct], plugins: [{ name: bad-header }] }
+      - { name: held, paths: [/held], plugins: [{ name: bad-header }, { name: log-only }] }
+      - { name: fine, paths: [/fine] }
+`,
+      { registry: registryWithTestPlugins(badHeader, logOnly) },
+    );
+    try {
+      for (const path of ['/direct', '/held', '/direct']) {
+        const res = await request(`${gw.proxyUrl}${path}`);
+        assert.equal(res.statusCode, 500, path);
+        assert.equal(((await res.body.json()) as { code: string }).code, 'INTERNAL');
+      }
+      const fine = await request(`${gw.proxyUrl}/fine`);
+      assert.equal(await fine.body.text(), 'ok');
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+
   test('the same head whether it goes out as it arrives (no response phase) or is held for one', async () => {
     const upstream = await startServer((_req, res) => {
       res.writeHead(200, ['x-up-a', '1', 'x-up-b', '2', 'x-up-c', '3', 'x-up-d', '4', 'set-cookie', 's1', 'set-cookie', 's2', 'content-type', 'text/plain']);
