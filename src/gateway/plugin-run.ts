@@ -29,8 +29,15 @@ type PhaseFn = (kong: RequestPdk, conf: unknown) => void | Promise<void>;
  */
 export class PluginRun {
   private collected: ChainPlugin[] = [];
+  /** Whether a collected plugin has a log phase (kept as they are collected: read per request). */
+  private logs = false;
   hasHeaderFilter = false;
   hasBodyFilter = false;
+  /**
+   * Whether a collected plugin runs after access (header_filter, body_filter or log); known
+   * once access is done. Without one, nothing reads the response, so it need not be held.
+   */
+  hasResponsePhase = false;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -78,6 +85,7 @@ export class PluginRun {
       const plugin = slotConfig(slots[i]!, this.ctx.consumer?.id);
       if (!plugin || !this.covers(plugin)) continue;
       this.collected.push(plugin);
+      if (plugin.def.handler.log !== undefined) this.logs = true;
       if (this.ctx.exit) continue;
       const pending = this.call(plugin, 'access');
       if (pending) {
@@ -88,12 +96,13 @@ export class PluginRun {
       }
       if (this.ctx.exit) this.ctx.exitedBy = plugin.def.name;
     }
-    this.collected.sort(byPriority);
+    sortByPriority(this.collected);
     for (const plugin of this.collected) {
       const handler = plugin.def.handler;
       if (handler.header_filter !== undefined) this.hasHeaderFilter = true;
       if (handler.body_filter !== undefined) this.hasBodyFilter = true;
     }
+    this.hasResponsePhase = this.hasHeaderFilter || this.hasBodyFilter || this.logs;
     return undefined;
   }
 
@@ -141,7 +150,7 @@ export class PluginRun {
 
   /** Whether a plugin that ran has a log phase (a stream outliving its request keeps the run only then). */
   get hasLog(): boolean {
-    return this.collected.some((p) => p.def.handler.log !== undefined);
+    return this.logs;
   }
 
   private async runLog(): Promise<void> {
@@ -189,4 +198,22 @@ export class PluginRun {
 /** Gateway errors raised by the PDK (a body over the limit) keep their own answer. */
 function failure(plugin: ChainPlugin, phase: PluginPhase, error: unknown): unknown {
   return error instanceof GatewayError ? error : new PluginFailure(plugin.def.name, phase, error);
+}
+
+/**
+ * `plugins.sort(byPriority)` without Array#sort's per-call work arrays (most of a short chain's
+ * allocation per request): an insertion sort, stable as #sort is, and nothing to do when access
+ * order already is priority order, the usual case.
+ */
+function sortByPriority(plugins: ChainPlugin[]): void {
+  for (let i = 1; i < plugins.length; i++) {
+    const plugin = plugins[i]!;
+    let j = i - 1;
+    if (byPriority(plugins[j]!, plugin) <= 0) continue;
+    while (j >= 0 && byPriority(plugins[j]!, plugin) > 0) {
+      plugins[j + 1] = plugins[j]!;
+      j--;
+    }
+    plugins[j + 1] = plugin;
+  }
 }

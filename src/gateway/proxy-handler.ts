@@ -91,7 +91,11 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
         resolve();
       });
     });
-    const writer = new ResponseWriter(ctx, (head) => writeProxiedHead(ctx, head), run !== undefined);
+    // Held for header_filter (and the response object the later phases read) only when a plugin
+    // has such a phase; else the head goes out as it arrives, with access' header edits applied.
+    // A redirected request's response is also read by the outer route's log phase: held then.
+    const held = run !== undefined && (run.hasResponsePhase || redirects > 0);
+    const writer = new ResponseWriter(ctx, (head) => writeProxiedHead(ctx, head, ctx.responseEdits), held);
     try {
       await deps.upstream.forward(buildUpstreamRequest(ctx, trusted, body, { upgrade: false, withPlugins: run !== undefined }), writer, cancel);
     } catch (error) {
@@ -102,7 +106,7 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       writer.discard();
       return accelRedirect(ctx, run, writer.redirect, redirects + 1);
     }
-    if (run && writer.head) {
+    if (held && writer.head) {
       ctx.response = { status: writer.head.status, headers: proxiedHeaders(ctx, writer.head), source: 'service' };
       applyHeaderEdits(ctx.response.headers, ctx.responseEdits ?? []);
       if (run.hasHeaderFilter) await run.headerFilter();
@@ -145,8 +149,11 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     try {
       run = pluginRunFor(ctx);
       if (run) {
-        await run.rewrite();
-        if (!ctx.exit) await run.access();
+        // Awaited only when pending: `await undefined` still costs a microtask turn.
+        const rewriting = run.rewrite();
+        if (rewriting) await rewriting;
+        const accessing = ctx.exit ? undefined : run.access();
+        if (accessing) await accessing;
       }
       if (ctx.exit) await respond(ctx, run, ctx.exit.status, { ...ctx.exit.headers }, ctx.exit.body, 'exit');
       else if (ctx.terminator) tail = await terminate(ctx, run, ctx.terminator, redirects === 0);
@@ -158,7 +165,8 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
       if (run?.hasLog === true) tail.logPhase = run;
       return tail;
     }
-    if (run) await run.log();
+    const logging = run?.log();
+    if (logging) await logging;
     return undefined;
   }
 

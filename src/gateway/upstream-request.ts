@@ -9,9 +9,6 @@ import { GatewayError } from './errors.ts';
 import { h2HasBody } from './h2-compat.ts';
 import { applyHeaderEdits } from './header-edits.ts';
 
-/** Identity headers only the gateway may set: a client's own values never reach the upstream. */
-const CONSUMER_HEADERS = ['x-consumer-id', 'x-consumer-username', 'x-consumer-custom-id', 'x-credential-identifier', 'x-anonymous-consumer', 'x-consumer-groups'];
-
 /** Consistent-hashing inputs; the query is parsed only if a `hash_on: query_arg` asks for it. */
 class RequestHashInputs implements HashInputs {
   private parsedQuery: URLSearchParams | undefined;
@@ -65,6 +62,7 @@ export function buildUpstreamRequest(
     service,
     upstream,
     upgrade: options.upgrade,
+    dropIdentity: options.withPlugins,
   });
   let sentBody = body;
   if (options.withPlugins) {
@@ -93,10 +91,11 @@ export function buildUpstreamRequest(
   };
 }
 
-/** Kong's consumer headers, set from what the auth plugins established. */
+/**
+ * Kong's consumer headers, set from what the auth plugins established (the client's own were
+ * not copied, see `dropIdentity`).
+ */
 function setConsumerHeaders(ctx: RequestContext, headers: Record<string, string | string[]>): void {
-  // `delete` only when present: deleting turns the object into a slow dictionary.
-  for (const name of CONSUMER_HEADERS) if (headers[name] !== undefined) delete headers[name];
   const { consumer, credential } = ctx;
   if (consumer) {
     headers['x-consumer-id'] = consumer.id;

@@ -36,6 +36,22 @@ const FORWARDED = new Set([
 /** Client headers never copied upstream as they are: hop-by-hop, consumed, or rebuilt here. */
 const NOT_COPIED_UPSTREAM: ReadonlySet<string> = new Set([...HOP_BY_HOP, ...CONSUMED_REQUEST, ...FORWARDED]);
 
+/**
+ * Kong's identity headers, which only the gateway may set once plugins ran (from what the auth
+ * plugins established): a client's own values never reach the upstream then.
+ */
+const CONSUMER_IDENTITY_HEADERS: readonly string[] = [
+  'x-consumer-id',
+  'x-consumer-username',
+  'x-consumer-custom-id',
+  'x-credential-identifier',
+  'x-anonymous-consumer',
+  'x-consumer-groups',
+];
+
+/** The same with the identity headers: left out while copying rather than deleted afterwards. */
+const NOT_COPIED_WITH_PLUGINS: ReadonlySet<string> = new Set([...NOT_COPIED_UPSTREAM, ...CONSUMER_IDENTITY_HEADERS]);
+
 type RawHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
 type OutHeaders = Record<string, string | string[]>;
 
@@ -61,6 +77,8 @@ export interface UpstreamHeaderInput {
   readonly upstream?: Upstream;
   /** A WebSocket upgrade: keep `Upgrade` and `Connection: Upgrade`. */
   readonly upgrade?: boolean;
+  /** Plugins ran: the client's {@link CONSUMER_IDENTITY_HEADERS} are not copied (the gateway sets its own). */
+  readonly dropIdentity?: boolean;
 }
 
 function first(value: string | readonly string[] | undefined): string | undefined {
@@ -127,11 +145,12 @@ function hostWithoutPort(host: string): string {
 export function upstreamRequestHeaders(input: UpstreamHeaderInput): OutHeaders {
   const source = input.headers;
   const dropped = connectionTokens(source.connection);
+  const notCopied = input.dropIdentity === true ? NOT_COPIED_WITH_PLUGINS : NOT_COPIED_UPSTREAM;
   const out: OutHeaders = {};
   for (const name in source) {
     const value = source[name];
     if (value === undefined) continue;
-    if (NOT_COPIED_UPSTREAM.has(name)) continue;
+    if (notCopied.has(name)) continue;
     if (dropped?.has(name)) continue;
     out[name] = typeof value === 'string' ? value : [...value];
   }

@@ -3,9 +3,13 @@ import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { once } from 'node:events';
 import WebSocket, { WebSocketServer } from 'ws';
-import { startEchoServer, startServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
+import { rawRequest, startEchoServer, startServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { faulty, registryWithTestPlugins, trailPlugin } from '../helpers/test-plugins.ts';
+import { Type } from '@sinclair/typebox';
+import { definePlugin } from '../../src/plugins/contract.ts';
+import type { Pdk } from '../../src/plugins/pdk/types.ts';
+import { VERSION } from '../../src/version.ts';
 
 const trailA = trailPlugin('trail-a', 3000);
 const trailB = trailPlugin('trail-b', 1000);
@@ -155,6 +159,119 @@ plugins:
     assert.match(text, /k\.yml:4:\d+: plugins\[0\]\.ordering .*cycle: trail-a → trail-b → trail-a/);
     assert.match(text, /k\.yml:9:\d+: plugins\[2\]\.exclude\.routes\[0\].*invalid reference/);
     void faulty;
+  });
+});
+
+/** Edits the response head in access only (as rate-limiting does): set, add, clear, re-set. */
+const accessHeaders = definePlugin<Record<string, never>, Record<string, never>>({
+  name: 'access-headers',
+  schema: Type.Object({}, { additionalProperties: false }),
+  handler: {
+    PRIORITY: 900,
+    VERSION: '1.0.0',
+    access(kong: Pdk) {
+      kong.response.setHeader('X-Up-A', 'replaced');
+      kong.response.addHeader('x-up-b', 'more');
+      kong.response.clearHeader('X-Up-C');
+      kong.response.clearHeader('x-up-d');
+      kong.response.setHeader('X-Up-D', 'moved');
+      kong.response.setHeader('X-New', ['n1', 'n2']);
+      kong.response.addHeader('X-Added', 'v');
+    },
+  },
+});
+
+/** Has a log phase only: the response head is then held for the phases after access. */
+const logOnly = definePlugin<Record<string, never>, Record<string, never>>({
+  name: 'log-only',
+  schema: Type.Object({}, { additionalProperties: false }),
+  handler: { PRIORITY: 1, VERSION: '1.0.0', log() {} },
+});
+
+/** Sets a header value Node refuses to write. */
+const badHeader = definePlugin<Record<string, never>, Record<string, never>>({
+  name: 'bad-header',
+  schema: Type.Object({}, { additionalProperties: false }),
+  handler: {
+    PRIORITY: 900,
+    VERSION: '1.0.0',
+    access(kong: Pdk) {
+      kong.response.setHeader('x-bad', 'a\nb');
+    },
+  },
+});
+
+describe('response head after access-phase header edits', () => {
+  test('a header value the head cannot carry answers 500 on either path, and the gateway keeps serving', async () => {
+    const upstream = await startServer((_req, res) => res.end('ok'));
+    const gw = await startGateway(
+      `_format_version: "3.0"
+services:
+  - name: svc
+    url: ${upstream.url}
+    routes:
+      - { name: direct, paths: [/direct], plugins: [{ name: bad-header }] }
+      - { name: held, paths: [/held], plugins: [{ name: bad-header }, { name: log-only }] }
+      - { name: fine, paths: [/fine] }
+`,
+      { registry: registryWithTestPlugins(badHeader, logOnly) },
+    );
+    try {
+      for (const path of ['/direct', '/held', '/direct']) {
+        const res = await request(`${gw.proxyUrl}${path}`);
+        assert.equal(res.statusCode, 500, path);
+        assert.equal(((await res.body.json()) as { code: string }).code, 'INTERNAL');
+      }
+      const fine = await request(`${gw.proxyUrl}/fine`);
+      assert.equal(await fine.body.text(), 'ok');
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+
+  test('the same head whether it goes out as it arrives (no response phase) or is held for one', async () => {
+    const upstream = await startServer((_req, res) => {
+      res.writeHead(200, ['x-up-a', '1', 'x-up-b', '2', 'x-up-c', '3', 'x-up-d', '4', 'set-cookie', 's1', 'set-cookie', 's2', 'content-type', 'text/plain']);
+      res.end('ok');
+    });
+    const gw = await startGateway(
+      `_format_version: "3.0"
+services:
+  - name: svc
+    url: ${upstream.url}
+    routes:
+      - { name: direct, paths: [/direct], plugins: [{ name: access-headers }] }
+      - { name: held, paths: [/held], plugins: [{ name: access-headers }, { name: log-only }] }
+`,
+      { registry: registryWithTestPlugins(accessHeaders, logOnly) },
+    );
+    const head = async (path: string) => {
+      const res = await rawRequest(gw.proxyPort, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      // Latencies and the date differ between two requests.
+      return res.head.split('\r\n').filter((line) => !/^(date|x-kong-(upstream|proxy)-latency):/i.test(line));
+    };
+    try {
+      const direct = await head('/direct');
+      assert.deepEqual(direct, await head('/held'));
+      assert.deepEqual(direct.slice(1, 11), [
+        'x-up-a: replaced',
+        'x-up-b: 2',
+        'x-up-b: more',
+        'set-cookie: s1',
+        'set-cookie: s2',
+        'content-type: text/plain',
+        `via: 1.1 sluice/${VERSION}`,
+        'x-up-d: moved',
+        'x-new: n1',
+        'x-new: n2',
+      ]);
+      assert.ok(direct.includes('x-added: v'));
+      assert.ok(!direct.some((line) => line.startsWith('x-up-c')));
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
   });
 });
 

@@ -170,6 +170,21 @@ describe('rate-limiting fixed windows', () => {
     assert.equal(fourth.headers['Retry-After'], '59');
   });
 
+  it('local counters outlive a recompile of the same instance (a reload), not a change of instance', async () => {
+    const config = Value.Default(schema, { minute: 10, hour: 100 }) as Config;
+    const env = (id: string) => ({ instance: { id } }) as unknown as CompileEnv;
+    now = Date.UTC(2026, 0, 1, 0, 0, 30);
+    await hit(compile(config, env('reloaded')));
+    await hit(compile(config, env('reloaded')));
+    const again = await hit(compile(structuredClone(config), env('reloaded')));
+    assert.equal(again.headers['X-RateLimit-Remaining-Minute'], '7');
+    assert.equal(again.headers['X-RateLimit-Remaining-Hour'], '97');
+    assert.equal((await hit(compile(config, env('another')))).headers['X-RateLimit-Remaining-Minute'], '9');
+    // A reload that adds a period counts it from there on; the others keep counting.
+    const withSecond = await hit(compile({ ...config, second: 5 }, env('reloaded')));
+    assert.deepEqual([withSecond.headers['X-RateLimit-Remaining-Second'], withSecond.headers['X-RateLimit-Remaining-Minute']], ['4', '6']);
+  });
+
   it('hide_client_headers sends no header, not even Retry-After', async () => {
     const conf = build({ second: 1, hide_client_headers: true });
     now = 5_000;

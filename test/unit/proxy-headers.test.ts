@@ -51,6 +51,16 @@ describe('upstreamRequestHeaders', () => {
     assert.deepEqual(out['set-cookie-ish'], ['a', 'b']);
   });
 
+  it("drops the client's identity headers only when plugins ran (the gateway sets its own then)", () => {
+    const identity = { 'x-consumer-id': 'spoofed', 'x-consumer-username': 'u', 'x-consumer-custom-id': 'c', 'x-credential-identifier': 'i', 'x-anonymous-consumer': 'true', 'x-consumer-groups': 'admin' };
+    const headers = { ...input().headers, ...identity };
+    const withPlugins = upstreamRequestHeaders(input({ headers, dropIdentity: true }));
+    for (const name of Object.keys(identity)) assert.equal(withPlugins[name], undefined, name);
+    assert.equal(withPlugins['user-agent'], 'test');
+    const without = upstreamRequestHeaders(input({ headers }));
+    for (const [name, value] of Object.entries(identity)) assert.equal(without[name], value, name);
+  });
+
   it('replaces forwarded headers from an untrusted peer', () => {
     const out = upstreamRequestHeaders(input({ strippedPrefix: '/api' }));
     assert.equal(out['x-forwarded-for'], '1.2.3.4');

@@ -27,9 +27,11 @@ export class RequestPdk implements Pdk, PdkScope, PdkRouter {
   readonly maxBodySize: number;
   readonly request: RequestApi;
   readonly response: ResponseApi;
-  readonly service: { readonly request: ServiceRequestApi };
   readonly client: ClientApi;
-  readonly log: PdkLog;
+  private readonly logger: Logger;
+  // `kong.service` and `kong.log` are made on first use: most requests' plugins never touch them.
+  private serviceApi: { readonly request: ServiceRequestApi } | undefined;
+  private logApi: PdkLog | undefined;
   private pluginData: Map<string, Record<string, unknown>> | undefined;
 
   constructor(
@@ -37,11 +39,18 @@ export class RequestPdk implements Pdk, PdkScope, PdkRouter {
     options: PdkOptions,
   ) {
     this.maxBodySize = options.maxBodySize;
+    this.logger = options.logger;
     this.request = new RequestApi(this);
     this.response = new ResponseApi(this);
-    this.service = { request: new ServiceRequestApi(this) };
     this.client = new ClientApi(this);
-    this.log = new PluginLog(this, options.logger);
+  }
+
+  get service(): { readonly request: ServiceRequestApi } {
+    return (this.serviceApi ??= { request: new ServiceRequestApi(this) });
+  }
+
+  get log(): PdkLog {
+    return (this.logApi ??= new PluginLog(this, this.logger));
   }
 
   get router(): PdkRouter {

@@ -46,13 +46,13 @@ export class ResponseApi implements PdkResponse {
     if (this.ctx.response) this.ctx.response.status = status;
   }
   setHeader(name: string, value: HeaderValue): void {
-    this.edit({ op: 'set', name: name.toLowerCase(), value }, 'setHeader');
+    this.edit({ op: 'set', name: lowerCaseName(name), value }, 'setHeader');
   }
   addHeader(name: string, value: string): void {
-    this.edit({ op: 'add', name: name.toLowerCase(), value }, 'addHeader');
+    this.edit({ op: 'add', name: lowerCaseName(name), value }, 'addHeader');
   }
   clearHeader(name: string): void {
-    this.edit({ op: 'clear', name: name.toLowerCase() }, 'clearHeader');
+    this.edit({ op: 'clear', name: lowerCaseName(name) }, 'clearHeader');
   }
 
   private guard(allowed: Parameters<typeof checkPhase>[1], what: string): void {
@@ -71,6 +71,23 @@ export class ResponseApi implements PdkResponse {
     if (!Number.isInteger(status) || status < 100 || status > 599) throw new TypeError(`${what}: invalid status ${status}`);
     this.ctx.exit = exitBody(status, body, headers);
   }
+}
+
+/**
+ * Lower-cased header names by the name a plugin passed. Plugins set the same few names on
+ * every request (rate-limiting sets seven), so a lookup replaces a new string per call; the
+ * cap keeps names made up per request from growing it.
+ */
+const lowerCased = new Map<string, string>();
+const LOWER_CASED_MAX = 512;
+
+function lowerCaseName(name: string): string {
+  let lower = lowerCased.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowerCased.size < LOWER_CASED_MAX) lowerCased.set(name, lower);
+  }
+  return lower;
 }
 
 const DEFAULT_MESSAGES: Readonly<Record<number, string>> = {

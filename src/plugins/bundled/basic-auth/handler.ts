@@ -29,7 +29,7 @@ export function compile(config: Config, env: CompileEnv): Compiled {
 }
 
 export async function access(kong: Pdk, conf: Compiled): Promise<void> {
-  await runAuthFlow(kong, conf.anonymous, () => authenticate(kong, conf));
+  await runAuthFlow(kong, conf.anonymous, authenticate, conf);
 }
 
 /**

@@ -14,14 +14,16 @@ export interface AuthFailure {
  * anonymous consumer instead ("logical OR": any one plugin suffices; a later acl or
  * request-termination on the anonymous consumer decides what it may do).
  */
-export function runAuthFlow(
+export function runAuthFlow<C>(
   kong: Pdk,
   anonymous: string | null | undefined,
-  authenticate: () => AuthFailure | undefined | Promise<AuthFailure | undefined>,
+  authenticate: (kong: Pdk, conf: C) => AuthFailure | undefined | Promise<AuthFailure | undefined>,
+  conf: C,
 ): void | Promise<void> {
   if (anonymous && kong.client.getCredential()) return;
-  // Synchronous when `authenticate` is: an auth plugin that needs no body costs no promise.
-  const failure = authenticate();
+  // Synchronous when `authenticate` is: an auth plugin that needs no body costs no promise (and,
+  // called with its arguments rather than as a closure over them, no function object either).
+  const failure = authenticate(kong, conf);
   if (failure instanceof Promise) return failure.then((late) => settle(kong, anonymous, late));
   settle(kong, anonymous, failure);
 }

@@ -37,7 +37,7 @@ export function compile(config: Config, env: CompileEnv): Compiled {
 /** Synchronous unless the key (or hide_credentials) needs the body: no promise per request otherwise. */
 export function access(kong: Pdk, conf: Compiled): void | Promise<void> {
   if (!conf.runOnPreflight && kong.request.getMethod() === 'OPTIONS') return;
-  return runAuthFlow(kong, conf.anonymous, () => authenticate(kong, conf));
+  return runAuthFlow(kong, conf.anonymous, authenticate, conf);
 }
 
 type Verdict = AuthFailure | undefined;

@@ -6,7 +6,7 @@ import { identify } from './identifier.ts';
 import type { Config, LimitBy } from './schema.ts';
 import { redisConnectionOf, sharedRedisStore, stopBatchedStores } from './redis-config.ts';
 import { closeRedisStores } from './redis-store.ts';
-import { LocalStore, type CounterWindow, type RateLimitStore, type WindowCount } from './store.ts';
+import { LocalStore, type CounterWindow, type CountsOut, type RateLimitStore, type WindowCount } from './store.ts';
 import { PERIODS, PERIOD_HEADER_NAMES, windowAt, type Period } from './windows.ts';
 
 export const PRIORITY = 910;
@@ -21,6 +21,8 @@ export const localStore = new LocalStore();
 
 interface Limit {
   readonly period: Period;
+  /** The period's index in PERIODS: its counter's slot in the local store. */
+  readonly slot: number;
   readonly limit: number;
   /** `String(limit)`, made once. */
   readonly limitText: string;
@@ -41,8 +43,13 @@ export interface Compiled {
   readonly headerName: string | undefined;
   readonly path: string | undefined;
   readonly store: RateLimitStore;
-  /** The same store when it can answer synchronously (local): no promise per request. */
+  /**
+   * The store again when it is the local one: counted synchronously, with no promise and no key
+   * string per request (in the scope named by `keyPrefix`, see LocalStore.incrementFor).
+   */
   readonly local: LocalStore | undefined;
+  /** `limits[i].slot`, as the local store takes them. */
+  readonly slots: readonly number[];
   readonly faultTolerant: boolean;
   readonly hideClientHeaders: boolean;
   readonly errorCode: number;
@@ -67,16 +74,26 @@ export function compile(config: Config, env?: CompileEnv): Compiled {
     const limit = config[period];
     if (typeof limit !== 'number') continue;
     const name = PERIOD_HEADER_NAMES[period];
-    limits.push({ period, limit, limitText: String(limit), limitHeader: `X-RateLimit-Limit-${name}`, remainingHeader: `X-RateLimit-Remaining-${name}`, windowAt: windowCache(period, sliding) });
+    limits.push({
+      period,
+      slot: PERIODS.indexOf(period),
+      limit,
+      limitText: String(limit),
+      limitHeader: `X-RateLimit-Limit-${name}`,
+      remainingHeader: `X-RateLimit-Remaining-${name}`,
+      windowAt: windowCache(period, sliding),
+    });
   }
+  const keyPrefix = `ratelimit:{${env?.instance.id ?? 'rate-limiting'}:`;
   return {
     limits,
-    keyPrefix: `ratelimit:{${env?.instance.id ?? 'rate-limiting'}:`,
+    keyPrefix,
     limitBy: config.limit_by,
     headerName: config.header_name ?? undefined,
     path: config.path ?? undefined,
     store,
     local: store === localStore ? localStore : undefined,
+    slots: limits.map((l) => l.slot),
     faultTolerant: config.fault_tolerant,
     hideClientHeaders: config.hide_client_headers,
     errorCode: config.error_code,
@@ -97,6 +114,12 @@ function windowCache(period: Period, sliding: boolean): (now: number) => LimitWi
 }
 
 /**
+ * The local path's counts: written by the store, read by `decide` before anything else runs
+ * (everything from the count to the headers is synchronous), so one pair serves every request.
+ */
+const localCounts: CountsOut = { current: [], previous: [] };
+
+/**
  * Counts the request in every configured window at once (atomic in the store), then compares:
  * a request over any limit is refused and taken back out of the counts, so N concurrent
  * requests against a limit L let exactly L through. Kong's headers go on the response.
@@ -104,25 +127,23 @@ function windowCache(period: Period, sliding: boolean): (now: number) => LimitWi
 export function access(kong: Pdk, conf: Compiled): void | Promise<void> {
   const now = clock.now();
   const identifier = identify(kong, conf.limitBy, conf.headerName, conf.path);
-  const keys = new Array<string>(conf.limits.length);
-  const windows = new Array<LimitWindow>(conf.limits.length);
-  for (let i = 0; i < conf.limits.length; i++) {
-    const limit = conf.limits[i]!;
-    // `ratelimit:{<instance>:<identifier>}:<period>`: one hash tag per identifier, so on a Redis
-    // Cluster all of a request's counters share a slot (whatever braces the identifier holds, the
-    // tag ends at or before this `}`, inside what the keys have in common).
-    keys[i] = conf.keyPrefix + identifier + '}:' + limit.period;
-    windows[i] = limit.windowAt(now);
-  }
-  if (conf.local) {
-    const counts = conf.local.incrementSync(keys, windows, now);
-    const refused = decide(kong, conf, counts, windows, now);
-    if (refused) conf.local.incrementSync(keys, windows, now, -1);
+  const limits = conf.limits;
+  const windows = new Array<LimitWindow>(limits.length);
+  for (let i = 0; i < limits.length; i++) windows[i] = limits[i]!.windowAt(now);
+  const local = conf.local;
+  if (local) {
+    // Scoped by the key prefix, which names the instance as it does in the other stores' keys.
+    local.incrementFor(conf.keyPrefix, identifier, conf.slots, windows, now, 1, localCounts);
+    if (decide(kong, conf, localCounts, windows, now)) local.incrementFor(conf.keyPrefix, identifier, conf.slots, windows, now, -1, localCounts);
     return;
   }
+  // `ratelimit:{<instance>:<identifier>}:<period>`: one hash tag per identifier, so on a Redis
+  // Cluster all of a request's counters share a slot (whatever braces the identifier holds, the
+  // tag ends at or before this `}`, inside what the keys have in common).
+  const keys = limits.map((limit) => conf.keyPrefix + identifier + '}:' + limit.period);
   return conf.store.increment(keys, windows, now).then(
     async (counts) => {
-      if (decide(kong, conf, counts, windows, now)) await conf.store.increment(keys, windows, now, -1).catch(() => undefined);
+      if (decide(kong, conf, countsOf(counts), windows, now)) await conf.store.increment(keys, windows, now, -1).catch(() => undefined);
     },
     (err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
@@ -133,48 +154,63 @@ export function access(kong: Pdk, conf: Compiled): void | Promise<void> {
   );
 }
 
+function countsOf(counts: readonly WindowCount[]): CountsOut {
+  return { current: counts.map((c) => c.current), previous: counts.map((c) => c.previous) };
+}
+
+/** What window `i` counts, this request included; a sliding window adds the previous one's share. */
+function usageOf(conf: Compiled, counts: CountsOut, window: LimitWindow, i: number, now: number): number {
+  const current = counts.current[i]!;
+  const previous = counts.previous[i]!;
+  return conf.sliding && previous > 0 ? current + (previous * (window.end - now)) / (window.end - window.start) : current;
+}
+
 /**
  * Kong's headers and verdict from the counts including this request. Remaining is what is
  * left after it; when it is refused, windows it did not exceed show it as not counted, as in
  * Kong. `RateLimit-*` describe the most constrained window (ties: the longer one). Returns
  * true when the request was refused.
  */
-function decide(kong: Pdk, conf: Compiled, counts: readonly WindowCount[], windows: readonly LimitWindow[], now: number): boolean {
-  const usage = new Array<number>(counts.length);
+function decide(kong: Pdk, conf: Compiled, counts: CountsOut, windows: readonly LimitWindow[], now: number): boolean {
+  const limits = conf.limits;
   let exceeded = false;
-  for (let i = 0; i < counts.length; i++) {
-    const count = counts[i]!;
-    const window = windows[i]!;
-    usage[i] = conf.sliding && count.previous > 0 ? count.current + (count.previous * (window.end - now)) / (window.end - window.start) : count.current;
-    if (usage[i]! > conf.limits[i]!.limit) exceeded = true;
-  }
+  for (let i = 0; i < limits.length; i++) if (usageOf(conf, counts, windows[i]!, i, now) > limits[i]!.limit) exceeded = true;
   if (conf.hideClientHeaders) {
     if (exceeded) kong.response.error(conf.errorCode, conf.errorMessage);
     return exceeded;
   }
   // A passing request's headers go straight onto the response; a refused one's into the error answer.
   const headers: Record<string, string> | undefined = exceeded ? {} : undefined;
-  const set = (name: string, value: string) => (headers ? (headers[name] = value) : kong.response.setHeader(name, value));
   let best = -1;
   let bestRemaining = Infinity;
-  for (let i = 0; i < counts.length; i++) {
-    const limit = conf.limits[i]!;
-    const over = usage[i]! > limit.limit;
-    const counted = exceeded && !over ? usage[i]! - 1 : usage[i]!;
+  let bestRemainingText = '';
+  for (let i = 0; i < limits.length; i++) {
+    const limit = limits[i]!;
+    const usage = usageOf(conf, counts, windows[i]!, i, now);
+    const over = usage > limit.limit;
+    const counted = exceeded && !over ? usage - 1 : usage;
     const remaining = over ? 0 : Math.max(0, Math.floor(limit.limit - counted));
-    set(limit.limitHeader, limit.limitText);
-    set(limit.remainingHeader, String(remaining));
+    const remainingText = String(remaining);
+    put(kong, headers, limit.limitHeader, limit.limitText);
+    put(kong, headers, limit.remainingHeader, remainingText);
     if (remaining <= bestRemaining) {
       best = i;
       bestRemaining = remaining;
+      bestRemainingText = remainingText;
     }
   }
   const reset = String(Math.max(1, Math.ceil((windows[best]!.end - now) / 1000)));
-  set('RateLimit-Limit', conf.limits[best]!.limitText);
-  set('RateLimit-Remaining', String(bestRemaining));
-  set('RateLimit-Reset', reset);
+  put(kong, headers, 'RateLimit-Limit', limits[best]!.limitText);
+  put(kong, headers, 'RateLimit-Remaining', bestRemainingText);
+  put(kong, headers, 'RateLimit-Reset', reset);
   if (!headers) return false;
   headers['Retry-After'] = reset;
   kong.response.error(conf.errorCode, conf.errorMessage, headers);
   return true;
+}
+
+/** One header: onto the response, or into the refusal's headers when there are some. */
+function put(kong: Pdk, headers: Record<string, string> | undefined, name: string, value: string): void {
+  if (headers) headers[name] = value;
+  else kong.response.setHeader(name, value);
 }
