@@ -208,7 +208,8 @@ export class SubscriptionState implements Subscription, ChannelSlot {
     const hw = channel.highwater;
     if (hw !== undefined && compareMessageIds(message.id, hw) <= 0) return; // already seen
     channel.highwater = message.id;
-    const id = nextMultiplexedId(this.lastId, this.channels.length, slot, message.id);
+    // (`slots`, not `channels`, for the count: one object fewer to touch per delivery in a fan-out)
+    const id = nextMultiplexedId(this.lastId, this.slots === undefined ? 1 : this.slots.length, slot, message.id);
     this.lastId = id;
     if (!this.paused && (this.queue === undefined || this.queue.length === 0)) {
       this.delivered++;
