@@ -135,7 +135,9 @@ routes:
         config: { channels: ["$(uri_captures.id)"], transports: [eventsource] }
 `;
   const nodeArgs = CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF_DIR] : [];
-  const { running, proxy } = await startSluice(config, ['--internal-listen', `127.0.0.1:${internal}`, '--drain-timeout', '1', '--workers', String(workers)], nodeArgs);
+  // No access or stream lines, as nginx runs with `access_log off` below: like for like.
+  const args = ['--internal-listen', `127.0.0.1:${internal}`, '--drain-timeout', '1', '--workers', String(workers), '--access-log', 'off'];
+  const { running, proxy } = await startSluice(config, args, nodeArgs);
   const port = Number(proxy.split(':').pop());
   const primary = running.child.pid as number;
   const pids = workers > 1 ? [primary, ...nodeChildrenOf(primary)] : [primary];
