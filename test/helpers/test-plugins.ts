@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { definePlugin, type PluginDefinition } from '../../src/plugins/contract.ts';
+import { definePlugin, type PluginDefinition, type PluginHandler } from '../../src/plugins/contract.ts';
 import type { Pdk } from '../../src/plugins/pdk/types.ts';
 import { createBundledRegistry, type PluginRegistry } from '../../src/plugins/registry.ts';
 
@@ -26,6 +26,18 @@ export function trailPlugin(name: string, priority: number): PluginDefinition {
       },
     },
   });
+}
+
+type NoConfig = Record<string, never>;
+
+/**
+ * A test plugin without configuration: `handler` is its phases (and PRIORITY); VERSION is filled in.
+ *
+ * @example
+ *   const logOnly = noConfigPlugin('log-only', { PRIORITY: 1, log() {} });
+ */
+export function noConfigPlugin(name: string, handler: Omit<PluginHandler<NoConfig, NoConfig>, 'VERSION'>): PluginDefinition {
+  return definePlugin<NoConfig, NoConfig>({ name, schema: Type.Object({}, { additionalProperties: false }), handler: { VERSION: '1.0.0', ...handler } });
 }
 
 /** Authenticates as the consumer named in the `x-user` header (a stand-in for key-auth). */

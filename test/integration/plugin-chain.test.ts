@@ -5,9 +5,7 @@ import { once } from 'node:events';
 import WebSocket, { WebSocketServer } from 'ws';
 import { rawRequest, startEchoServer, startServer, type EchoedRequest, type TestServer } from '../helpers/servers.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
-import { faulty, registryWithTestPlugins, trailPlugin } from '../helpers/test-plugins.ts';
-import { Type } from '@sinclair/typebox';
-import { definePlugin } from '../../src/plugins/contract.ts';
+import { faulty, noConfigPlugin, registryWithTestPlugins, trailPlugin } from '../helpers/test-plugins.ts';
 import type { Pdk } from '../../src/plugins/pdk/types.ts';
 import { VERSION } from '../../src/version.ts';
 
@@ -163,59 +161,46 @@ plugins:
 });
 
 /** Edits the response head in access only (as rate-limiting does): set, add, clear, re-set. */
-const accessHeaders = definePlugin<Record<string, never>, Record<string, never>>({
-  name: 'access-headers',
-  schema: Type.Object({}, { additionalProperties: false }),
-  handler: {
-    PRIORITY: 900,
-    VERSION: '1.0.0',
-    access(kong: Pdk) {
-      kong.response.setHeader('X-Up-A', 'replaced');
-      kong.response.addHeader('x-up-b', 'more');
-      kong.response.clearHeader('X-Up-C');
-      kong.response.clearHeader('x-up-d');
-      kong.response.setHeader('X-Up-D', 'moved');
-      kong.response.setHeader('X-New', ['n1', 'n2']);
-      kong.response.addHeader('X-Added', 'v');
-    },
+const accessHeaders = noConfigPlugin('access-headers', {
+  PRIORITY: 900,
+  access(kong: Pdk) {
+    kong.response.setHeader('X-Up-A', 'replaced');
+    kong.response.addHeader('x-up-b', 'more');
+    kong.response.clearHeader('X-Up-C');
+    kong.response.clearHeader('x-up-d');
+    kong.response.setHeader('X-Up-D', 'moved');
+    kong.response.setHeader('X-New', ['n1', 'n2']);
+    kong.response.addHeader('X-Added', 'v');
   },
 });
 
 /** Has a log phase only: the response head is then held for the phases after access. */
-const logOnly = definePlugin<Record<string, never>, Record<string, never>>({
-  name: 'log-only',
-  schema: Type.Object({}, { additionalProperties: false }),
-  handler: { PRIORITY: 1, VERSION: '1.0.0', log() {} },
-});
+const logOnly = noConfigPlugin('log-only', { PRIORITY: 1, log() {} });
 
 /** Sets a header value Node refuses to write. */
-const badHeader = definePlugin<Record<string, never>, Record<string, never>>({
-  name: 'bad-header',
-  schema: Type.Object({}, { additionalProperties: false }),
-  handler: {
-    PRIORITY: 900,
-    VERSION: '1.0.0',
-    access(kong: Pdk) {
-      kong.response.setHeader('x-bad', 'a\nb');
-    },
+const badHeader = noConfigPlugin('bad-header', {
+  PRIORITY: 900,
+  access(kong: Pdk) {
+    kong.response.setHeader('x-bad', 'a\nb');
   },
 });
+
+/** Routes /direct (`plugin` alone: the head goes out as it arrives) and /held (with `log-only`: the head is held). */
+function directAndHeld(upstreamUrl: string, plugin: string, moreRoutes = ''): string {
+  return `_format_version: "3.0"
+services:
+  - name: svc
+    url: ${upstreamUrl}
+    routes:
+      - { name: direct, paths: [/direct], plugins: [{ name: ${plugin} }] }
+      - { name: held, paths: [/held], plugins: [{ name: ${plugin} }, { name: log-only }] }
+${moreRoutes}`;
+}
 
 describe('response head after access-phase header edits', () => {
   test('a header value the head cannot carry answers 500 on either path, and the gateway keeps serving', async () => {
     const upstream = await startServer((_req, res) => res.end('ok'));
-    const gw = await startGateway(
-      `_format_version: "3.0"
-services:
-  - name: svc
-    url: ${upstream.url}
-    routes:
-      - { name: direct, paths: [/direct], plugins: [{ name: bad-header }] }
-      - { name: held, paths: [/held], plugins: [{ name: bad-header }, { name: log-only }] }
-      - { name: fine, paths: [/fine] }
-`,
-      { registry: registryWithTestPlugins(badHeader, logOnly) },
-    );
+    const gw = await startGateway(directAndHeld(upstream.url, 'bad-header', '      - { name: fine, paths: [/fine] }\n'), { registry: registryWithTestPlugins(badHeader, logOnly) });
     try {
       for (const path of ['/direct', '/held', '/direct']) {
         const res = await request(`${gw.proxyUrl}${path}`);
@@ -235,17 +220,7 @@ services:
       res.writeHead(200, ['x-up-a', '1', 'x-up-b', '2', 'x-up-c', '3', 'x-up-d', '4', 'set-cookie', 's1', 'set-cookie', 's2', 'content-type', 'text/plain']);
       res.end('ok');
     });
-    const gw = await startGateway(
-      `_format_version: "3.0"
-services:
-  - name: svc
-    url: ${upstream.url}
-    routes:
-      - { name: direct, paths: [/direct], plugins: [{ name: access-headers }] }
-      - { name: held, paths: [/held], plugins: [{ name: access-headers }, { name: log-only }] }
-`,
-      { registry: registryWithTestPlugins(accessHeaders, logOnly) },
-    );
+    const gw = await startGateway(directAndHeld(upstream.url, 'access-headers'), { registry: registryWithTestPlugins(accessHeaders, logOnly) });
     const head = async (path: string) => {
       const res = await rawRequest(gw.proxyPort, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
       // Latencies and the date differ between two requests.

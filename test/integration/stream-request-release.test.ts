@@ -10,41 +10,29 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Type } from '@sinclair/typebox';
-import { definePlugin } from '../../src/plugins/contract.ts';
 import type { Pdk } from '../../src/plugins/pdk/types.ts';
 import { startGateway, snapshotFrom, type TestGateway } from '../helpers/gateway.ts';
 import { heldStreams } from '../helpers/streams.ts';
-import { registryWithTestPlugins } from '../helpers/test-plugins.ts';
+import { noConfigPlugin, registryWithTestPlugins } from '../helpers/test-plugins.ts';
 import { collected } from '../helpers/gc.ts';
 
 
 /** What the `logged` plugin saw in its log phase: the status and the request path. */
 const logged: { status: number; path: string }[] = [];
-const loggedPlugin = definePlugin<Record<string, never>, Record<string, never>>({
-  name: 'logged',
-  schema: Type.Object({}, { additionalProperties: false }),
-  handler: {
-    PRIORITY: 5,
-    VERSION: '1.0.0',
-    log(kong: Pdk) {
-      logged.push({ status: kong.response.getStatus(), path: kong.request.getPath() });
-    },
+const loggedPlugin = noConfigPlugin('logged', {
+  PRIORITY: 5,
+  log(kong: Pdk) {
+    logged.push({ status: kong.response.getStatus(), path: kong.request.getPath() });
   },
 });
 
 /** The headers the `seen` plugin read, on the request and again on each re-check. */
 const seenHeaders: Readonly<Record<string, unknown>>[] = [];
-const seenPlugin = definePlugin<Record<string, never>, Record<string, never>>({
-  name: 'seen',
-  schema: Type.Object({}, { additionalProperties: false }),
-  handler: {
-    PRIORITY: 6,
-    VERSION: '1.0.0',
-    recheck: true,
-    access(kong: Pdk) {
-      seenHeaders.push({ ...kong.request.getHeaders() });
-    },
+const seenPlugin = noConfigPlugin('seen', {
+  PRIORITY: 6,
+  recheck: true,
+  access(kong: Pdk) {
+    seenHeaders.push({ ...kong.request.getHeaders() });
   },
 });
 
