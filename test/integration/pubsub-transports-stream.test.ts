@@ -350,6 +350,23 @@ describe('frames written straight to the socket', () => {
       await x.close();
     }
   });
+
+  it('a replay larger than the kernel buffers, then live messages, arrive in order to a reader that was paused', async () => {
+    const x = await harness(eventsourceTransport, { limits: { maxQueuedMessages: 100, maxQueuedBytes: 64 * 1024 * 1024 } });
+    try {
+      const megabyte = 'x'.repeat(1024 * 1024);
+      for (let i = 0; i < 10; i++) await x.publish('replayed', `m${i}:${megabyte}`); // the buffer's 10, replayed on subscribe
+      const client = rawGet(x.port, '/sub/replayed', { accept: 'text/event-stream' });
+      client.socket.pause();
+      while ((await x.hub.info('replayed'))?.subscribers !== 1) await new Promise((resolve) => setImmediate(resolve));
+      for (let i = 10; i < 16; i++) await x.publish('replayed', `m${i}:${megabyte}`);
+      client.socket.resume();
+      const text = await client.until((t) => t.includes(`data: m15:${megabyte}\n\n`), 20_000);
+      assert.deepEqual([...text.matchAll(/data: m(\d+):x*\n/g)].map((m) => Number(m[1])), [...Array(16).keys()]);
+    } finally {
+      await x.close();
+    }
+  });
 });
 
 describe('stream framing on the wire', () => {

@@ -216,10 +216,13 @@ class StreamSubscriber implements Sink, PingTarget {
       : this.encode(message, id);
     if (bytes === null || bytes.length === 0) return true;
     const own = this.own;
-    if (own !== undefined && !this.waitingDrain) {
-      if (this.viaWritable) this.viaWritable = own.writableLength !== 0;
-      const now = this.viaWritable ? undefined : writeNow(own, bytes, this);
-      if (now !== undefined) return (this.waitingDrain = !now), now;
+    if (own !== undefined) {
+      if (!this.waitingDrain) {
+        if (this.viaWritable) this.viaWritable = own.writableLength !== 0;
+        const now = this.viaWritable ? undefined : writeNow(own, bytes, this);
+        if (now !== undefined) return (this.waitingDrain = !now), now;
+      }
+      this.viaWritable = true; // this frame may wait in the Writable: the next direct write must not overtake it
     }
     return this.pushBack(out.write(bytes), out);
   }
