@@ -83,8 +83,10 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     const cancel = new UpstreamCancel();
     // One listener serves the whole exchange: a client that leaves early cancels the upstream
     // request (or its body, once streaming), and the close after a finished response ends it.
+    // `on`, not `once`: a response closes once, and `once` wraps (and binds) the listener anew
+    // for every request.
     const closed = new Promise<void>((resolve) => {
-      ctx.res.once('close', () => {
+      ctx.res.on('close', () => {
         if (!ctx.res.writableFinished) cancel.abort(new Error('client closed the connection'));
         resolve();
       });
