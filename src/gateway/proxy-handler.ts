@@ -5,6 +5,7 @@ import type { RequestObserver } from '../observability/request-observer.ts';
 import { RequestPdk } from '../plugins/pdk/request-pdk.ts';
 import type { StreamShape, Terminator, TerminatorExchange } from '../plugins/pdk/types.ts';
 import type { Hub } from '../pubsub/hub.ts';
+import type { RouteRequest } from '../router/index.ts';
 import { createTrustedIps, UpstreamCancel, type UpstreamClient } from '../proxy/index.ts';
 import { accelRedirectContext } from './accel-redirect.ts';
 import { BodyLimit } from './body-limit.ts';
@@ -53,16 +54,13 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
   const { fail, logUpstreamFailure } = errorAnswer(deps.logger);
 
   function route(ctx: RequestContext, internal = false) {
-    const match = ctx.state.router.match({
-      method: ctx.req.method ?? 'GET',
-      path: ctx.path,
-      host: ctx.host,
-      port: ctx.port,
-      headers: ctx.req.headers,
-      scheme: ctx.scheme,
-      ...(sniOf(ctx.req) !== undefined ? { sni: sniOf(ctx.req) } : {}),
-      ...(internal ? { internal } : {}),
-    });
+    // Built field by field rather than with conditional spreads: one object per request, and
+    // the SNI read once (it is absent on nearly every plain HTTP request).
+    const request: { -readonly [K in keyof RouteRequest]: RouteRequest[K] } = { method: ctx.req.method ?? 'GET', path: ctx.path, host: ctx.host, port: ctx.port, headers: ctx.req.headers, scheme: ctx.scheme };
+    const sni = sniOf(ctx.req);
+    if (sni !== undefined) request.sni = sni;
+    if (internal) request.internal = true;
+    const match = ctx.state.router.match(request);
     if (!match) throw new GatewayError('NO_ROUTE');
     ctx.match = match;
     if (needsHttps(ctx, trusted) && match.route.https_redirect_status_code === 426) throw new GatewayError('HTTPS_REQUIRED');
@@ -85,8 +83,10 @@ export function createProxyHandler(deps: ProxyHandlerDeps) {
     const cancel = new UpstreamCancel();
     // One listener serves the whole exchange: a client that leaves early cancels the upstream
     // request (or its body, once streaming), and the close after a finished response ends it.
+    // `on`, not `once`: a response closes once, and `once` wraps (and binds) the listener anew
+    // for every request.
     const closed = new Promise<void>((resolve) => {
-      ctx.res.once('close', () => {
+      ctx.res.on('close', () => {
         if (!ctx.res.writableFinished) cancel.abort(new Error('client closed the connection'));
         resolve();
       });
