@@ -110,7 +110,9 @@ if (cluster !== undefined) {
         let afterFailover = 0;
         let failedOver = false;
         const publishing = (async () => {
+          const deadline = Date.now() + 40_000; // a recovery that never comes fails here, with the counts, not as a suite timeout
           while (afterFailover < 5) {
+            assert.ok(Date.now() < deadline, `publishing did not recover after the failover: ${acked.length} acknowledged, ${refused.length} answered 503, failed over: ${failedOver}`);
             const text = `m${n++}`;
             const res = await publish(b, channel, text).catch(() => undefined);
             if (res === undefined) continue;

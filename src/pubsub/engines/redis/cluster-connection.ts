@@ -76,7 +76,11 @@ export class ClusterConnection implements EngineLinks {
         const wait = options.replicaWaitMs;
         if (!(wait > 0) || (this.topology.shardOf(key)?.replicas ?? 0) === 0) return;
         const acked = await send<number>(key, ['WAIT', '1', String(wait)], false, Math.max(timeout, wait + 1000));
-        if (acked < 1) throw new Error(`no replica of ${this.topology.shardOf(key)?.address ?? 'the master'} confirmed the write within ${wait} ms`);
+        if (acked < 1) {
+          // The replica may be gone (or the master replaced) since the map was read: read it again now, not in 5 s.
+          this.refreshSoon();
+          throw new Error(`no replica of ${this.topology.shardOf(key)?.address ?? 'the master'} confirmed the write within ${wait} ms`);
+        }
       },
       scan: (pattern) => this.scan(pattern),
     };
