@@ -7,14 +7,14 @@
  * callback; in a 10k fan-out that was ≈ 10 % of the server's CPU per delivery (the rest is the
  * kernel's `write(2)`). Here a write the kernel takes at once reuses one request object and
  * leaves nothing behind. A write the kernel only partly takes stays queued in libuv, which also
- * keeps every later write behind it (ordering holds whichever path a frame took), and the
- * waiter's `writeDone` runs once it is out — the stream's backpressure signal, as `drain` is on the Writable path.
+ * keeps every later write behind it, and the waiter's `writeDone` runs once it is out: the
+ * stream's backpressure signal, as `drain` is on the Writable path.
  *
  * Node's stream internals (`process.binding('stream_wrap')`: `WriteWrap`, `streamBaseState`) are
- * feature-detected once; when they are missing the caller writes through `socket.write` as
- * before, as it does while the socket's Writable still holds bytes of its own (a waiting ping). Bytes written
- * here count in `socket.bytesWritten` (the handle keeps that count), so access lines and metrics
- * see them.
+ * feature-detected once; when they are missing the caller writes through `socket.write`, as it
+ * also does while the socket's Writable still holds bytes of its own (the head, a waiting ping).
+ * Bytes written here count in `socket.bytesWritten` (the handle keeps that count), so access
+ * lines and metrics see them.
  *
  * @example
  *   const now = writeNow(socket, bytes, subscriber); // subscriber.writeDone(error?) when queued
